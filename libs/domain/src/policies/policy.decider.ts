@@ -1,0 +1,113 @@
+import { PolicyDocument, validatePolicyDocument } from '@cmk/policy';
+import { Decider } from '../shared/decider';
+import { invalid, invalidState, notFound } from '../shared/errors';
+import { PolicyCommand, PolicyScopeCommand } from './policy.commands';
+import { PolicyEvent, PolicyScopeEvent } from './policy.events';
+
+export type PolicyState =
+  | { exists: false }
+  | { exists: true; policyId: string; name: string; description?: string; versions: { version: number; document: PolicyDocument }[] };
+
+export function latestVersion(state: PolicyState): number {
+  return state.exists ? state.versions[state.versions.length - 1].version : 0;
+}
+
+function requireValidDocument(document: unknown): void {
+  const errors = validatePolicyDocument(document);
+  if (errors.length > 0)
+    throw invalid('policy.document', `policy document is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, {
+      errors,
+      field: errors[0].path,
+    });
+}
+
+export const policyDecider: Decider<PolicyCommand, PolicyEvent, PolicyState> = {
+  initialState: { exists: false },
+
+  decide(command, state): PolicyEvent[] {
+    switch (command.type) {
+      case 'DefinePolicy': {
+        if (state.exists) throw invalidState('policy.exists', `policy ${command.policyId} already exists; revise it instead`, { policyId: command.policyId });
+        if (!command.name?.trim()) throw invalid('policy.name', 'name must not be empty', { field: 'name' });
+        requireValidDocument(command.document);
+        return [
+          {
+            type: 'PolicyDefined',
+            data: {
+              policyId: command.policyId,
+              name: command.name.trim(),
+              ...(command.description ? { description: command.description } : {}),
+              version: 1,
+              document: command.document,
+            },
+          },
+        ];
+      }
+      case 'RevisePolicy': {
+        if (!state.exists) throw notFound('policy', command.policyId);
+        requireValidDocument(command.document);
+        const latest = latestVersion(state);
+        if (command.basedOnVersion !== undefined && command.basedOnVersion !== latest)
+          throw invalidState('policy.stale-version', `policy ${command.policyId} is at version ${latest}, the change was based on ${command.basedOnVersion}`, {
+            policyId: command.policyId,
+            latestVersion: latest,
+          });
+        if (JSON.stringify(state.versions[state.versions.length - 1].document) === JSON.stringify(command.document)) return [];
+        return [{ type: 'PolicyRevised', data: { policyId: command.policyId, version: latest + 1, document: command.document } }];
+      }
+    }
+  },
+
+  evolve(state, event): PolicyState {
+    switch (event.type) {
+      case 'PolicyDefined':
+        return {
+          exists: true,
+          policyId: event.data.policyId,
+          name: event.data.name,
+          description: event.data.description,
+          versions: [{ version: 1, document: event.data.document }],
+        };
+      case 'PolicyRevised':
+        return state.exists ? { ...state, versions: [...state.versions, { version: event.data.version, document: event.data.document }] } : state;
+    }
+  },
+};
+
+/** Which policies are assigned to one scope ('global' or a tenant), each pinned or following the latest. */
+export type PolicyScopeState = { assignments: Record<string, number | 'latest'> };
+
+export const policyScopeDecider: Decider<PolicyScopeCommand, PolicyScopeEvent, PolicyScopeState> = {
+  initialState: { assignments: {} },
+
+  decide(command, state): PolicyScopeEvent[] {
+    switch (command.type) {
+      case 'AssignPolicy': {
+        if (!command.policy.exists) throw notFound('policy', command.policyId);
+        if (command.version !== undefined && (command.version < 1 || command.version > command.policy.latestVersion))
+          throw invalid('policy.version', `policy ${command.policyId} has no version ${command.version} (latest is ${command.policy.latestVersion})`, {
+            field: 'version',
+          });
+        const version = command.version ?? 'latest';
+        if (state.assignments[command.policyId] === version) return [];
+        return [{ type: 'PolicyAssigned', data: { scope: command.scope, policyId: command.policyId, version } }];
+      }
+      case 'UnassignPolicy': {
+        if (!(command.policyId in state.assignments))
+          throw notFound('policy-assignment', `${command.policyId}@${command.scope}`);
+        return [{ type: 'PolicyUnassigned', data: { scope: command.scope, policyId: command.policyId } }];
+      }
+    }
+  },
+
+  evolve(state, event): PolicyScopeState {
+    switch (event.type) {
+      case 'PolicyAssigned':
+        return { assignments: { ...state.assignments, [event.data.policyId]: event.data.version } };
+      case 'PolicyUnassigned': {
+        const { [event.data.policyId]: _removed, ...rest } = state.assignments;
+        return { assignments: rest };
+      }
+    }
+  },
+};

@@ -1,0 +1,32 @@
+/**
+ * The one place that builds and parses stream names: `category-id`, with no `-` inside the category.
+ */
+export const Categories = {
+  tenant: 'tenant',
+  system: 'system',
+  keyLink: 'keylink',
+  policy: 'policy',
+  policyScope: 'policyscope',
+  approval: 'approval',
+} as const;
+export type Category = (typeof Categories)[keyof typeof Categories];
+
+export const PROJECT_CATEGORIES: readonly string[] = Object.values(Categories);
+
+export function streamName(category: Category, id: string): string {
+  if (!id) throw new Error('stream id must not be empty');
+  return `${category}-${id}`;
+}
+
+export function parseStreamName(name: string): { category: string; id: string } {
+  const i = name.indexOf('-');
+  if (i <= 0 || i === name.length - 1) throw new Error(`not a category-id stream name: ${name}`);
+  return { category: name.slice(0, i), id: name.slice(i + 1) };
+}
+
+export const tenantStream = (id: string) => streamName(Categories.tenant, id);
+export const systemStream = (id: string) => streamName(Categories.system, id);
+export const keyLinkStream = (id: string) => streamName(Categories.keyLink, id);
+export const policyStream = (id: string) => streamName(Categories.policy, id);
+/** Policy assignments live per scope: `policyscope-global` or `policyscope-<tenantId>`. */
+export const policyScopeStream = (scope: 'global' | string) => streamName(Categories.policyScope, scope);

@@ -1,0 +1,108 @@
+/**
+ * Policy documents are data. This is the model the core needs (issue: event-sourced core); the full
+ * engine grows from it. Every field is optional: an empty document constrains nothing.
+ */
+export const POLICY_ALGORITHMS = ['AES', 'RSA', 'EC'] as const;
+export type PolicyAlgorithm = (typeof POLICY_ALGORITHMS)[number];
+
+export interface PolicyDocument {
+  keyStrength?: {
+    /** Algorithms a key link may use. */
+    allowedAlgorithms?: PolicyAlgorithm[];
+    /** Minimum key size in bits per algorithm (EC: curve size). */
+    minimumBits?: Partial<Record<PolicyAlgorithm, number>>;
+  };
+  rotation?: {
+    /** Maximum age of a key before it must be rotated. */
+    maxAgeDays?: number;
+    /** Days before the maximum age when a warning is raised. */
+    warningDays?: number;
+  };
+  geofence?: {
+    /** Regions where keys of tenants in a jurisdiction may be unwrapped, e.g. { EU: ['eu-central-1'] }. */
+    unwrapRegions?: Record<string, string[]>;
+  };
+}
+
+export interface PolicyFieldError {
+  /** JSON path of the offending field, e.g. `$.keyStrength.minimumBits.RSA`. */
+  path: string;
+  message: string;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const REGION = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+function checkKeys(obj: Record<string, unknown>, allowed: string[], path: string, errors: PolicyFieldError[]): void {
+  for (const key of Object.keys(obj))
+    if (!allowed.includes(key)) errors.push({ path: `${path}.${key}`, message: `unknown field; allowed: ${allowed.join(', ')}` });
+}
+
+function positiveInt(v: unknown, path: string, errors: PolicyFieldError[], max = 100000): void {
+  if (v !== undefined && (!Number.isInteger(v) || (v as number) <= 0 || (v as number) > max))
+    errors.push({ path, message: `must be a positive integer up to ${max}` });
+}
+
+/** Structural and semantic validation; returns every problem found, each with its path. */
+export function validatePolicyDocument(doc: unknown): PolicyFieldError[] {
+  const errors: PolicyFieldError[] = [];
+  if (!isObject(doc)) return [{ path: '$', message: 'a policy document must be a JSON object' }];
+  checkKeys(doc, ['keyStrength', 'rotation', 'geofence'], '$', errors);
+
+  if (doc.keyStrength !== undefined) {
+    const ks = doc.keyStrength;
+    if (!isObject(ks)) errors.push({ path: '$.keyStrength', message: 'must be an object' });
+    else {
+      checkKeys(ks, ['allowedAlgorithms', 'minimumBits'], '$.keyStrength', errors);
+      if (ks.allowedAlgorithms !== undefined) {
+        if (!Array.isArray(ks.allowedAlgorithms) || ks.allowedAlgorithms.length === 0)
+          errors.push({ path: '$.keyStrength.allowedAlgorithms', message: 'must be a non-empty array' });
+        else
+          ks.allowedAlgorithms.forEach((a, i) => {
+            if (!POLICY_ALGORITHMS.includes(a as PolicyAlgorithm))
+              errors.push({ path: `$.keyStrength.allowedAlgorithms[${i}]`, message: `must be one of ${POLICY_ALGORITHMS.join(', ')}` });
+          });
+      }
+      if (ks.minimumBits !== undefined) {
+        if (!isObject(ks.minimumBits)) errors.push({ path: '$.keyStrength.minimumBits', message: 'must be an object' });
+        else {
+          checkKeys(ks.minimumBits, [...POLICY_ALGORITHMS], '$.keyStrength.minimumBits', errors);
+          for (const [alg, bits] of Object.entries(ks.minimumBits)) positiveInt(bits, `$.keyStrength.minimumBits.${alg}`, errors, 16384);
+        }
+      }
+    }
+  }
+
+  if (doc.rotation !== undefined) {
+    const r = doc.rotation;
+    if (!isObject(r)) errors.push({ path: '$.rotation', message: 'must be an object' });
+    else {
+      checkKeys(r, ['maxAgeDays', 'warningDays'], '$.rotation', errors);
+      positiveInt(r.maxAgeDays, '$.rotation.maxAgeDays', errors, 3650);
+      positiveInt(r.warningDays, '$.rotation.warningDays', errors, 3650);
+      if (typeof r.maxAgeDays === 'number' && typeof r.warningDays === 'number' && r.warningDays >= r.maxAgeDays)
+        errors.push({ path: '$.rotation.warningDays', message: 'must be smaller than maxAgeDays' });
+    }
+  }
+
+  if (doc.geofence !== undefined) {
+    const g = doc.geofence;
+    if (!isObject(g)) errors.push({ path: '$.geofence', message: 'must be an object' });
+    else {
+      checkKeys(g, ['unwrapRegions'], '$.geofence', errors);
+      if (g.unwrapRegions !== undefined) {
+        if (!isObject(g.unwrapRegions)) errors.push({ path: '$.geofence.unwrapRegions', message: 'must be an object keyed by jurisdiction' });
+        else
+          for (const [jurisdiction, regions] of Object.entries(g.unwrapRegions)) {
+            const path = `$.geofence.unwrapRegions.${jurisdiction}`;
+            if (!Array.isArray(regions) || regions.length === 0) errors.push({ path, message: 'must be a non-empty array of regions' });
+            else
+              regions.forEach((region, i) => {
+                if (typeof region !== 'string' || !REGION.test(region)) errors.push({ path: `${path}[${i}]`, message: 'must be a region name like eu-central-1' });
+              });
+          }
+      }
+    }
+  }
+  return errors;
+}
