@@ -1,0 +1,51 @@
+import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { EVENT_STORE } from '@cmk/event-store';
+import { AdminModuleControllers, Controllers, Handlers } from './routes';
+import { APP_CONFIG } from './config/config.provider';
+import { AuthGuard, JWT_VERIFIER } from './http/auth.guard';
+import { ProblemFilter } from './http/problem.filter';
+import { correlationMiddleware } from './http/correlation.middleware';
+import { IDEMPOTENCY_STORE, IdempotencyInterceptor } from './http/idempotency/idempotency.interceptor';
+import { MetricsInterceptor } from './http/metrics.interceptor';
+import { Infrastructure } from './infrastructure/infrastructure';
+import { METRICS } from './infrastructure/metrics';
+import { Aggregates } from './shared/aggregates';
+import { Facts } from './shared/facts';
+import { PROJECTIONS, QUERIES, ReadSide } from './shared/read-side';
+import { TenantHistory } from './audit/tenant-history';
+
+@Module({})
+export class AppModule implements NestModule {
+  static with(infra: Infrastructure): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CqrsModule.forRoot()],
+      controllers: [...Controllers, ...AdminModuleControllers],
+      providers: [
+        { provide: APP_CONFIG, useValue: infra.config },
+        { provide: EVENT_STORE, useValue: infra.store },
+        { provide: PROJECTIONS, useValue: infra.projections },
+        { provide: QUERIES, useValue: infra.queries },
+        { provide: JWT_VERIFIER, useValue: infra.verifier },
+        { provide: IDEMPOTENCY_STORE, useValue: infra.idempotency },
+        { provide: METRICS, useValue: infra.metrics.registry },
+        { provide: 'HTTP_METRICS', useValue: infra.metrics },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        { provide: APP_INTERCEPTOR, useClass: MetricsInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+        Aggregates,
+        Facts,
+        ReadSide,
+        TenantHistory,
+        ...Handlers,
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(correlationMiddleware).forRoutes('*');
+  }
+}

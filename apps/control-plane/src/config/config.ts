@@ -1,0 +1,106 @@
+/**
+ * Configuration by environment, validated at start-up. A bad setting stops the process with a message that
+ * names it; nothing falls back silently.
+ */
+export interface AppConfig {
+  mode: 'embedded' | 'postgres';
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl?: string;
+  databasePoolSize: number;
+  eventStoreSchema: string;
+  readModelSchema: string;
+  /** Role the event store's connections switch to: INSERT and SELECT on events only. */
+  eventStoreAppRole?: string;
+  readWaitMs: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  auth: {
+    issuer: string;
+    audience: string;
+    jwksUrl?: string;
+    rolesClaim: string;
+    tenantClaim: string;
+    clockToleranceSeconds: number;
+    /** Embedded only: the service issues its own tokens and prints an operator token at start. */
+    devIssuer: boolean;
+  };
+  instanceId: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly setting: string, problem: string) {
+    super(`Invalid configuration: ${setting} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const v = env[name] ?? fallback;
+  if (!allowed.includes(v as T)) throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got "${v}")`);
+  return v as T;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(name, `must be an integer between ${min} and ${max} (got "${raw}")`);
+  return n;
+}
+
+function identifier(env: Env, name: string, fallback: string): string {
+  const v = env[name] ?? fallback;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(v)) throw new ConfigError(name, `must be a lower-case SQL identifier (got "${v}")`);
+  return v;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(v);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `must use ${protocols.join(' or ')}`);
+  return v;
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const mode = oneOf(env, 'CMK_MODE', ['embedded', 'postgres'] as const, env.CMK_DATABASE_URL ? 'postgres' : 'embedded');
+  const databaseUrl = url(env, 'CMK_DATABASE_URL', ['postgres:', 'postgresql:']);
+  if (mode === 'postgres' && !databaseUrl) throw new ConfigError('CMK_DATABASE_URL', 'is required when CMK_MODE=postgres');
+  const port = int(env, 'CMK_PORT', 8080, 0, 65535);
+  const jwksUrl = url(env, 'CMK_AUTH_JWKS_URL', ['http:', 'https:']);
+  const devIssuer = mode === 'embedded' && !jwksUrl;
+  if (!devIssuer && !jwksUrl) throw new ConfigError('CMK_AUTH_JWKS_URL', 'is required outside embedded mode (the JWKS of your identity provider)');
+  if (!devIssuer && !env.CMK_AUTH_ISSUER) throw new ConfigError('CMK_AUTH_ISSUER', 'is required when CMK_AUTH_JWKS_URL is set');
+  const issuer = env.CMK_AUTH_ISSUER ?? 'urn:openkcm:cmk:embedded';
+  return {
+    mode,
+    host: env.CMK_HOST ?? '127.0.0.1',
+    port,
+    dataDir: env.CMK_DATA_DIR ?? '.data/cmk',
+    databaseUrl,
+    databasePoolSize: int(env, 'CMK_DATABASE_POOL_SIZE', 20, 1, 500),
+    eventStoreSchema: identifier(env, 'CMK_EVENT_STORE_SCHEMA', 'cmk_events'),
+    readModelSchema: identifier(env, 'CMK_READ_MODEL_SCHEMA', 'cmk_read'),
+    eventStoreAppRole: env.CMK_EVENT_STORE_APP_ROLE === '' ? undefined : identifier(env, 'CMK_EVENT_STORE_APP_ROLE', 'cmk_event_writer'),
+    readWaitMs: int(env, 'CMK_READ_WAIT_MS', 5000, 0, 60000),
+    logLevel: oneOf(env, 'CMK_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    auth: {
+      issuer,
+      audience: env.CMK_AUTH_AUDIENCE ?? 'openkcm-cmk',
+      jwksUrl,
+      rolesClaim: env.CMK_AUTH_ROLES_CLAIM ?? 'roles',
+      tenantClaim: env.CMK_AUTH_TENANT_CLAIM ?? 'tenants',
+      clockToleranceSeconds: int(env, 'CMK_AUTH_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
+      devIssuer,
+    },
+    instanceId: env.CMK_INSTANCE_ID ?? `cp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+  };
+}

@@ -1,0 +1,62 @@
+import type { Pool } from 'pg';
+import { DevIssuer, JwtVerifier } from '@cmk/auth';
+import { EventStore, migrateEventStore, openDatabase, PostgresEventStore } from '@cmk/event-store';
+import { createReadModelDataSource, ProjectionRunner, ReadModelQueries } from '@cmk/read-models';
+import type { DataSource } from 'typeorm';
+import type { AppConfig } from '../config/config';
+import { IdempotencyStore } from '../http/idempotency/idempotency.store';
+import { createMetrics, Metrics } from './metrics';
+import { logger } from './logger';
+
+/** Everything with I/O the control plane needs, opened once and closed in reverse order. */
+export interface Infrastructure {
+  config: AppConfig;
+  pool: Pool;
+  store: EventStore;
+  dataSource: DataSource;
+  projections: ProjectionRunner;
+  queries: ReadModelQueries;
+  idempotency: IdempotencyStore;
+  verifier: JwtVerifier;
+  devIssuer?: DevIssuer;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+export async function openInfrastructure(config: AppConfig): Promise<Infrastructure> {
+  const db =
+    config.mode === 'embedded'
+      ? await openDatabase({ kind: 'embedded', dataDir: config.dataDir === 'memory://' ? 'memory://' : `${config.dataDir}/pgdata` })
+      : await openDatabase({ kind: 'postgres', url: config.databaseUrl!, poolSize: config.databasePoolSize });
+  const metrics = createMetrics();
+  await migrateEventStore(db.pool, { schema: config.eventStoreSchema, appRole: config.eventStoreAppRole });
+  const store = new PostgresEventStore(db.pool, { schema: config.eventStoreSchema, appRole: config.eventStoreAppRole, notify: db.kind === 'postgres' });
+  const dataSource = await createReadModelDataSource(
+    db.kind === 'embedded' ? { schema: config.readModelSchema, sharedPool: db.pool } : { schema: config.readModelSchema, url: config.databaseUrl!, poolSize: config.databasePoolSize },
+  );
+  const projections = new ProjectionRunner(store, dataSource, { schema: config.readModelSchema, instanceId: config.instanceId, registry: metrics.registry, logger });
+  const queries = new ReadModelQueries(dataSource);
+  const idempotency = new IdempotencyStore(db.pool, config.readModelSchema);
+  await idempotency.migrate();
+
+  const dataDir = config.dataDir === 'memory://' ? undefined : config.dataDir;
+  const devIssuer = config.auth.devIssuer ? await DevIssuer.open({ dataDir, issuer: config.auth.issuer, audience: config.auth.audience }) : undefined;
+  const verifier = new JwtVerifier({
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    ...(devIssuer ? { jwks: devIssuer.jwks } : { jwksUrl: config.auth.jwksUrl }),
+    rolesClaim: config.auth.rolesClaim,
+    tenantClaim: config.auth.tenantClaim,
+    clockToleranceSeconds: config.auth.clockToleranceSeconds,
+  });
+
+  return {
+    config, pool: db.pool, store, dataSource, projections, queries, idempotency, verifier, devIssuer, metrics,
+    async close() {
+      await projections.stop();
+      await store.close();
+      if (dataSource.isInitialized) await dataSource.destroy();
+      await db.close();
+    },
+  };
+}

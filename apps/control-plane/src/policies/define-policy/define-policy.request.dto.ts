@@ -1,0 +1,22 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, MaxLength, Min } from 'class-validator';
+import type { PolicyDocument } from '@cmk/policy';
+
+const DOC_EXAMPLE = { keyStrength: { allowedAlgorithms: ['AES', 'RSA'], minimumBits: { AES: 256, RSA: 3072 } }, rotation: { maxAgeDays: 90, warningDays: 14 }, geofence: { unwrapRegions: { EU: ['eu-central-1'] } } };
+
+export class DefinePolicyRequest {
+  @ApiPropertyOptional({ description: 'Client-chosen id (UUID); generated when absent' }) @IsOptional() @IsUUID() policyId?: string;
+  @ApiProperty({ example: 'baseline' }) @IsString() @IsNotEmpty() @MaxLength(200) name: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2000) description?: string;
+  @ApiProperty({ description: 'The policy document; validated field by field', example: DOC_EXAMPLE }) @IsObject() document: PolicyDocument;
+}
+
+export class RevisePolicyRequest {
+  @ApiProperty({ example: DOC_EXAMPLE }) @IsObject() document: PolicyDocument;
+  @ApiPropertyOptional({ description: 'The version this change was based on; refused if the policy moved on' }) @IsOptional() @IsInt() @Min(1) basedOnVersion?: number;
+}
+
+export class AssignPolicyRequest {
+  @ApiProperty({ description: '"global" or a tenant id', example: 'global' }) @IsString() @IsNotEmpty() scope: string;
+  @ApiPropertyOptional({ description: 'Pin a version; absent follows the latest' }) @IsOptional() @IsInt() @Min(1) version?: number;
+}

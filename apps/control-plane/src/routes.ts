@@ -1,0 +1,58 @@
+import { OnboardTenantController } from './tenants/onboard-tenant/onboard-tenant.http.controller';
+import { OnboardTenantHandler } from './tenants/onboard-tenant/onboard-tenant.handler';
+import { UpdateTenantController } from './tenants/update-tenant/update-tenant.http.controller';
+import { UpdateTenantHandler } from './tenants/update-tenant/update-tenant.handler';
+import { SuspendTenantController } from './tenants/suspend-tenant/suspend-tenant.http.controller';
+import { SuspendTenantHandler } from './tenants/suspend-tenant/suspend-tenant.handler';
+import { ResumeTenantController } from './tenants/resume-tenant/resume-tenant.http.controller';
+import { ResumeTenantHandler } from './tenants/resume-tenant/resume-tenant.handler';
+import { OffboardTenantController } from './tenants/offboard-tenant/offboard-tenant.http.controller';
+import { OffboardTenantHandler } from './tenants/offboard-tenant/offboard-tenant.handler';
+import { QueryTenantsController } from './tenants/query-tenants/query-tenants.http.controller';
+import { LinkKeyController } from './key-links/link-key/link-key.http.controller';
+import { LinkKeyHandler } from './key-links/link-key/link-key.handler';
+import { ActivateKeyLinkController } from './key-links/activate-key-link/activate-key-link.http.controller';
+import { ActivateKeyLinkHandler } from './key-links/activate-key-link/activate-key-link.handler';
+import { RevokeKeyLinkController } from './key-links/revoke-key-link/revoke-key-link.http.controller';
+import { RevokeKeyLinkHandler } from './key-links/revoke-key-link/revoke-key-link.handler';
+import { RestoreKeyLinkController } from './key-links/restore-key-link/restore-key-link.http.controller';
+import { RestoreKeyLinkHandler } from './key-links/restore-key-link/restore-key-link.handler';
+import { UnlinkKeyController } from './key-links/unlink-key/unlink-key.http.controller';
+import { UnlinkKeyHandler } from './key-links/unlink-key/unlink-key.handler';
+import { QueryKeyLinksController } from './key-links/query-key-links/query-key-links.http.controller';
+import { RegisterSystemController } from './systems/register-system/register-system.http.controller';
+import { RegisterSystemHandler } from './systems/register-system/register-system.handler';
+import { DeregisterSystemController } from './systems/deregister-system/deregister-system.http.controller';
+import { DeregisterSystemHandler } from './systems/deregister-system/deregister-system.handler';
+import { RebindSystemController } from './systems/rebind-system/rebind-system.http.controller';
+import { RebindSystemHandler } from './systems/rebind-system/rebind-system.handler';
+import { QuerySystemsController } from './systems/query-systems/query-systems.http.controller';
+import { DefinePolicyController } from './policies/define-policy/define-policy.http.controller';
+import { DefinePolicyHandler } from './policies/define-policy/define-policy.handler';
+import { RevisePolicyController } from './policies/revise-policy/revise-policy.http.controller';
+import { RevisePolicyHandler } from './policies/revise-policy/revise-policy.handler';
+import { AssignPolicyController } from './policies/assign-policy/assign-policy.http.controller';
+import { AssignPolicyHandler } from './policies/assign-policy/assign-policy.handler';
+import { UnassignPolicyHandler } from './policies/unassign-policy/unassign-policy.handler';
+import { QueryPoliciesController } from './policies/query-policies/query-policies.http.controller';
+import { QueryAuditEventsController } from './audit/query-audit-events/query-audit-events.http.controller';
+import { ProjectionsController } from './admin/projections.http.controller';
+import { HealthController } from './health/health.http.controller';
+import { MetricsController } from './health/metrics.http.controller';
+
+/** The route table: every controller and command handler of the control plane. */
+export const Controllers = [
+  OnboardTenantController, UpdateTenantController, SuspendTenantController, ResumeTenantController, OffboardTenantController, QueryTenantsController,
+  LinkKeyController, ActivateKeyLinkController, RevokeKeyLinkController, RestoreKeyLinkController, UnlinkKeyController, QueryKeyLinksController,
+  RegisterSystemController, DeregisterSystemController, RebindSystemController, QuerySystemsController,
+  DefinePolicyController, RevisePolicyController, AssignPolicyController, QueryPoliciesController,
+  QueryAuditEventsController,
+];
+export const AdminModuleControllers = [ProjectionsController, HealthController, MetricsController];
+
+export const Handlers = [
+  OnboardTenantHandler, UpdateTenantHandler, SuspendTenantHandler, ResumeTenantHandler, OffboardTenantHandler,
+  LinkKeyHandler, ActivateKeyLinkHandler, RevokeKeyLinkHandler, RestoreKeyLinkHandler, UnlinkKeyHandler,
+  RegisterSystemHandler, DeregisterSystemHandler, RebindSystemHandler,
+  DefinePolicyHandler, RevisePolicyHandler, AssignPolicyHandler, UnassignPolicyHandler,
+];

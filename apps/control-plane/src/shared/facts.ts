@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import {
+  KeyLinkFact,
+  keyLinkDecider,
+  keyLinkStream,
+  latestVersion,
+  PolicyFact,
+  policyDecider,
+  policyScopeDecider,
+  policyScopeStream,
+  policyStream,
+  TenantFact,
+  tenantDecider,
+  tenantStream,
+} from '@cmk/domain';
+import type { PolicyInForce } from '@cmk/policy';
+import { Aggregates } from './aggregates';
+
+/**
+ * Facts other aggregates' deciders need, read from the event store itself (not from read models), so a
+ * decision never rests on a projection that lags.
+ */
+@Injectable()
+export class Facts {
+  constructor(private readonly aggregates: Aggregates) {}
+
+  async tenant(tenantId: string): Promise<{ fact: TenantFact; jurisdiction?: string }> {
+    const { state } = await this.aggregates.load(tenantStream(tenantId), tenantDecider);
+    return state.exists ? { fact: state.status, jurisdiction: state.jurisdiction } : { fact: 'missing' };
+  }
+
+  async keyLink(keyLinkId: string): Promise<KeyLinkFact> {
+    const { state } = await this.aggregates.load(keyLinkStream(keyLinkId), keyLinkDecider);
+    return state.exists ? { exists: true, tenantId: state.tenantId, status: state.status } : { exists: false };
+  }
+
+  async policy(policyId: string): Promise<PolicyFact> {
+    const { state } = await this.aggregates.load(policyStream(policyId), policyDecider);
+    return state.exists ? { exists: true, latestVersion: latestVersion(state) } : { exists: false };
+  }
+
+  /** Policies in force for a tenant: those assigned globally plus those assigned to the tenant. */
+  async policiesInForce(tenantId: string): Promise<PolicyInForce[]> {
+    const scopes = await Promise.all([
+      this.aggregates.load(policyScopeStream('global'), policyScopeDecider),
+      this.aggregates.load(policyScopeStream(tenantId), policyScopeDecider),
+    ]);
+    const assignments = scopes.flatMap((s) => Object.entries(s.state.assignments));
+    const loaded = await Promise.all(
+      assignments.map(async ([policyId, pinned]) => {
+        const { state } = await this.aggregates.load(policyStream(policyId), policyDecider);
+        if (!state.exists) return undefined;
+        const version = pinned === 'latest' ? latestVersion(state) : pinned;
+        const v = state.versions.find((x) => x.version === version);
+        return v ? { policyId, version, document: v.document } : undefined;
+      }),
+    );
+    return loaded.filter((p): p is PolicyInForce => p !== undefined);
+  }
+}
