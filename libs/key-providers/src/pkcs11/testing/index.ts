@@ -1,0 +1,1 @@
+export * from './pkcs11-test-keys';
