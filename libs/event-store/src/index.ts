@@ -1,0 +1,16 @@
+export * from './event-store.port';
+export { deriveEventId } from './event-id';
+
+export { openDatabase } from './postgres/database';
+export type { Database, DatabaseConfig } from './postgres/database';
+export { typeormDriverFor } from './postgres/typeorm-driver';
+export { migrateEventStore } from './postgres/migrations';
+export type { EventStoreSchemaOptions } from './postgres/migrations';
+export { PostgresEventStore } from './postgres/postgres-event-store.adapter';
+export type { PostgresEventStoreOptions } from './postgres/postgres-event-store.adapter';
+export { casCheckpoint, compareAndSetCheckpointSql, readCheckpoint, readCheckpointSql } from './postgres/checkpoints';
+export type { Queryable } from './postgres/checkpoints';
+
+// The contract suite is test code: scripts/build.sh leaves `testing/` out of dist, so it cannot be exported from
+// here (the app would fail to load it). Import it from '@cmk/event-store/testing'.
+export type { ContractFactory, ContractOptions, ContractSubject, HeldAppend } from './testing/event-store.contract';
