@@ -5,6 +5,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from './config/config';
 import { AppModule } from './app.module';
 import { validationPipe } from './http/validation';
+import { json } from 'express';
+import { bodyParserProblems } from './http/problem.filter';
 import { assertEveryRouteDeclared } from './http/route-audit';
 import { Infrastructure, openInfrastructure } from './infrastructure/infrastructure';
 import { logger } from './infrastructure/logger';
@@ -28,7 +30,9 @@ export async function startControlPlane(config: AppConfig): Promise<RunningApp> 
       bodyParser: false,
     });
     app.disable('x-powered-by');
-    app.useBodyParser('json', { limit: '256kb' });
+    // Body parsing before Nest, with its own problem+json answer for malformed or oversized bodies.
+    app.use(json({ limit: '256kb' }));
+    app.use(bodyParserProblems);
     app.useGlobalPipes(validationPipe());
     const doc = SwaggerModule.createDocument(
       app,

@@ -1,8 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { DomainError, PolicyViolationError } from '@cmk/domain';
 import { ConcurrencyError } from '@cmk/event-store';
 import { AuthenticationError, TenantAccessDenied } from '@cmk/auth';
+import { InvalidCursorError } from '@cmk/read-models';
 import { PROBLEM_BASE, Problem, ProblemError } from './problem';
 import { logger } from '../infrastructure/logger';
 
@@ -89,6 +90,12 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
       headers: { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${error.reason.replace(/"/g, "'")}"` },
     };
   }
+  if (error instanceof InvalidCursorError) {
+    return {
+      problem: { type: PROBLEM_BASE + 'validation-error', title: 'Request validation failed', status: 400, detail: error.message, errors: [{ field: 'cursor', message: error.message }] },
+      headers: {},
+    };
+  }
   if (error instanceof TenantAccessDenied) {
     return { problem: { type: PROBLEM_BASE + 'forbidden', title: 'Forbidden', status: 403, detail: error.message }, headers: {} };
   }
@@ -109,4 +116,12 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
     return { problem: { type: PROBLEM_BASE + slug, title: 'Bad request', status: e.status, detail }, headers: {} };
   }
   return { problem: { type: PROBLEM_BASE + 'internal', title: 'Internal error', status: 500, detail: 'an unexpected error occurred; it has been logged' }, headers: {} };
+}
+
+/** Express error middleware for the JSON body parser, which runs before Nest sees the request. */
+export function bodyParserProblems(error: unknown, req: Request, res: Response, next: NextFunction): void {
+  if (!error) return next();
+  const { problem } = toProblem(error);
+  problem.instance = req.originalUrl?.split('?')[0];
+  res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }

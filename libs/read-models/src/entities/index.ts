@@ -1,0 +1,13 @@
+export * from './tenant.entity';
+export * from './system.entity';
+export * from './key-link.entity';
+export * from './policy.entity';
+export * from './audit-entry.entity';
+export * from './projection-checkpoint.entity';
+import { AuditEntryRow } from './audit-entry.entity';
+import { KeyLinkRow } from './key-link.entity';
+import { PolicyAssignmentRow, PolicyRow, PolicyVersionRow } from './policy.entity';
+import { ProjectionCheckpointRow } from './projection-checkpoint.entity';
+import { SystemRow } from './system.entity';
+import { TenantRow } from './tenant.entity';
+export const READ_MODEL_ENTITIES = [TenantRow, SystemRow, KeyLinkRow, PolicyRow, PolicyVersionRow, PolicyAssignmentRow, AuditEntryRow, ProjectionCheckpointRow];

@@ -1,0 +1,21 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+@Entity({ name: 'key_links' })
+export class KeyLinkRow {
+  @PrimaryColumn({ name: 'key_link_id', type: 'text' }) keyLinkId: string;
+  @Index() @Column({ name: 'tenant_id', type: 'text' }) tenantId: string;
+  @Column({ name: 'provider_kind', type: 'text' }) providerKind: string;
+  @Column({ type: 'text' }) mode: string;
+  @Column({ name: 'key_reference', type: 'text' }) keyReference: string;
+  @Column({ type: 'text' }) algorithm: string;
+  @Column({ name: 'key_size', type: 'int' }) keySize: number;
+  @Column({ name: 'provider_region', type: 'text' }) providerRegion: string;
+  @Index() @Column({ type: 'text' }) status: string;
+  @Column({ name: 'revoked_from', type: 'text', nullable: true }) revokedFrom: string | null;
+  @Column({ name: 'revocation_reason', type: 'text', nullable: true }) revocationReason: string | null;
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true }) revokedAt: Date | null;
+  @Column({ type: 'int' }) revision: number;
+  @Column({ name: 'created_position', type: 'bigint' }) createdPosition: string;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}

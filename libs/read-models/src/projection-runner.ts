@@ -1,0 +1,269 @@
+import { createHash } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EventStore, Position, RecordedEvent, Subscription } from '@cmk/event-store';
+import { Projection, qi } from './projection';
+import { defaultProjections } from './projections';
+
+export interface ProjectionRunnerOptions {
+  schema: string;
+  /** Identifies this process in the ownership lease. */
+  instanceId: string;
+  projections?: Projection[];
+  batchSize?: number;
+  retryDelayMs?: number;
+  leaseMs?: number;
+  registry?: Registry;
+  logger?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+}
+
+export interface ProjectionStatus {
+  name: string;
+  position: bigint;
+  headPosition: bigint;
+  lag: number;
+  status: 'starting' | 'running' | 'failing' | 'standby' | 'rebuilding' | 'stopped';
+  lastError?: string;
+  rebuild?: { rebuildId: string; processed: number; total: number; done: boolean };
+}
+
+/** Raised inside a batch transaction when this instance does not own the projection (or lost the race). */
+class NotOwner extends Error {}
+
+interface Slot {
+  projection: Projection;
+  position: bigint;
+  status: ProjectionStatus['status'];
+  lastError?: string;
+  subscription?: Subscription;
+  loop?: Promise<void>;
+  stopping: boolean;
+  rebuild?: { rebuildId: string; from: bigint; target: bigint; done: boolean };
+}
+
+/**
+ * Runs each projection from its stored checkpoint. Every batch is one transaction that (1) takes the
+ * projection's advisory lock and ownership lease, so exactly one instance applies it at any time, (2) applies
+ * the events, (3) compare-and-sets the checkpoint. A failing handler rolls back rows and checkpoint together;
+ * the runner reports `failing` and retries from the stored checkpoint with back-off.
+ */
+export class ProjectionRunner {
+  private readonly slots: Slot[];
+  private readonly waiters = new Set<() => void>();
+  private readonly lagHistogram: Histogram<string>;
+  private readonly positionGauge: Gauge<string>;
+  private readonly failures: Counter<string>;
+  private running = false;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly dataSource: DataSource,
+    private readonly options: ProjectionRunnerOptions,
+  ) {
+    this.slots = (options.projections ?? defaultProjections()).map((projection) => ({ projection, position: 0n, status: 'stopped', stopping: false }));
+    const registers = options.registry ? [options.registry] : [];
+    this.lagHistogram = new Histogram({
+      name: 'cmk_projection_lag_seconds',
+      help: 'Time from an event being recorded to its projection committing it',
+      labelNames: ['projection'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.positionGauge = new Gauge({ name: 'cmk_projection_position', help: 'Global position a projection has applied', labelNames: ['projection'], registers });
+    this.failures = new Counter({ name: 'cmk_projection_failures_total', help: 'Failed projection batches', labelNames: ['projection'], registers });
+  }
+
+  private get table(): string {
+    return `${qi(this.options.schema)}.projection_checkpoints`;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    for (const slot of this.slots) {
+      await this.dataSource.query(`INSERT INTO ${this.table} (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [slot.projection.name]);
+      this.launch(slot);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.slots.map((s) => this.halt(s)));
+  }
+
+  /** True once every projection has applied the given position (read-your-writes); false after the timeout. */
+  async waitForPosition(position: bigint, timeoutMs: number): Promise<boolean> {
+    if (await this.reached(position)) return true;
+    return new Promise<boolean>((resolve) => {
+      let settled = false;
+      const poll = setInterval(() => void check(), 50);
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const finish = (ok: boolean) => {
+        if (settled) return;
+        settled = true;
+        clearInterval(poll);
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve(ok);
+      };
+      // Progress by this instance wakes waiters at once; the poll covers projections owned by other instances.
+      const check = async () => {
+        if (!settled && (await this.reached(position).catch(() => false))) finish(true);
+      };
+      const wake = () => void check();
+      this.waiters.add(wake);
+    });
+  }
+
+  async status(): Promise<ProjectionStatus[]> {
+    const head = await this.store.headPosition();
+    const stored = await this.storedPositions();
+    return this.slots.map((s) => {
+      const position = s.position > (stored.get(s.projection.name) ?? 0n) ? s.position : (stored.get(s.projection.name) ?? 0n);
+      const r = s.rebuild;
+      return {
+        name: s.projection.name,
+        position,
+        headPosition: head,
+        lag: Number(head > position ? head - position : 0n),
+        status: s.status,
+        ...(s.lastError ? { lastError: s.lastError } : {}),
+        ...(r
+          ? {
+              rebuild: {
+                rebuildId: r.rebuildId,
+                processed: Number(position > r.from ? position - r.from : 0n),
+                total: Number(r.target - r.from),
+                done: r.done || position >= r.target,
+              },
+            }
+          : {}),
+      };
+    });
+  }
+
+  /** Empties the projection's tables and replays it from the first event; progress shows in `status()`. */
+  async rebuild(name: string): Promise<{ rebuildId: string }> {
+    const slot = this.slots.find((s) => s.projection.name === name);
+    if (!slot) throw new Error(`unknown projection ${name}`);
+    await this.halt(slot);
+    const target = await this.store.headPosition();
+    await this.dataSource.transaction(async (tx) => {
+      await this.takeOwnership(tx, slot);
+      for (const t of slot.projection.tables) await tx.query(`DELETE FROM ${qi(this.options.schema)}.${qi(t)}`);
+      await tx.query(`UPDATE ${this.table} SET position = 0, status = 'rebuilding', last_error = NULL, updated_at = now() WHERE name = $1`, [name]);
+    });
+    slot.position = 0n;
+    const rebuildId = createHash('sha256').update(`${name}:${Date.now()}:${Math.random()}`).digest('hex').slice(0, 16);
+    slot.rebuild = { rebuildId, from: 0n, target, done: target === 0n };
+    if (this.running) this.launch(slot);
+    return { rebuildId };
+  }
+
+  private launch(slot: Slot): void {
+    slot.stopping = false;
+    slot.status = slot.rebuild && !slot.rebuild.done ? 'rebuilding' : 'starting';
+    slot.loop = this.loop(slot);
+  }
+
+  private async halt(slot: Slot): Promise<void> {
+    slot.stopping = true;
+    await slot.subscription?.stop().catch(() => undefined);
+    await slot.loop?.catch(() => undefined);
+    slot.status = 'stopped';
+  }
+
+  private async loop(slot: Slot): Promise<void> {
+    let delay = this.options.retryDelayMs ?? 250;
+    while (!slot.stopping) {
+      try {
+        slot.position = (await this.storedPositions()).get(slot.projection.name) ?? 0n;
+        slot.subscription = this.store.subscribeAll((events) => this.applyBatch(slot, events), {
+          after: slot.position,
+          batchSize: this.options.batchSize ?? 1000,
+        });
+        await slot.subscription.done;
+        if (slot.stopping) return;
+      } catch (e) {
+        if (slot.stopping) return;
+        if (e instanceof NotOwner) {
+          slot.status = 'standby';
+        } else {
+          slot.status = 'failing';
+          slot.lastError = e instanceof Error ? e.message : String(e);
+          this.failures.inc({ projection: slot.projection.name });
+          await this.recordFailure(slot).catch(() => undefined);
+          this.options.logger?.error({ projection: slot.projection.name, error: slot.lastError }, 'projection batch failed; retrying from the checkpoint');
+        }
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+
+  private async applyBatch(slot: Slot, events: RecordedEvent[]): Promise<void> {
+    if (events.length === 0 || slot.stopping) return;
+    const expected = slot.position;
+    const last = events[events.length - 1].position;
+    await this.dataSource.transaction(async (tx) => {
+      const stored = await this.takeOwnership(tx, slot);
+      // Someone else moved the checkpoint (another instance, a rebuild): resubscribe from the stored one.
+      if (stored !== expected) throw new NotOwner(`checkpoint moved to ${stored}`);
+      await slot.projection.applyBatch(events, tx, this.options.schema);
+      const moved = await tx.query(
+        `UPDATE ${this.table} SET position = $2, status = 'running', last_error = NULL, updated_at = now() WHERE name = $1 AND position = $3`,
+        [slot.projection.name, last.toString(), expected.toString()],
+      );
+      if (affected(moved) !== 1) throw new NotOwner('checkpoint compare-and-set failed');
+    });
+    slot.position = last;
+    slot.status = slot.rebuild && !slot.rebuild.done ? 'rebuilding' : 'running';
+    if (slot.rebuild && last >= slot.rebuild.target) {
+      slot.rebuild.done = true;
+      slot.status = 'running';
+    }
+    slot.lastError = undefined;
+    const now = Date.now();
+    for (const e of events) this.lagHistogram.observe({ projection: slot.projection.name }, Math.max(0, now - e.recordedAt.getTime()) / 1000);
+    this.positionGauge.set({ projection: slot.projection.name }, Number(last));
+    for (const wake of this.waiters) wake();
+  }
+
+  /** Advisory lock plus lease: returns the stored checkpoint, or throws NotOwner. */
+  private async takeOwnership(tx: EntityManager, slot: Slot): Promise<bigint> {
+    const [lock] = await tx.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok`, [`cmk-projection:${this.options.schema}:${slot.projection.name}`]);
+    if (!lock.ok) throw new NotOwner('another instance holds the projection lock');
+    const rows = await tx.query(
+      `UPDATE ${this.table} SET owner = $2, lease_until = now() + ($3 || ' milliseconds')::interval
+       WHERE name = $1 AND (owner IS NULL OR owner = $2 OR lease_until < now()) RETURNING position`,
+      [slot.projection.name, this.options.instanceId, String(this.options.leaseMs ?? 15000)],
+    );
+    const list = Array.isArray(rows[0]) ? rows[0] : rows;
+    if (list.length === 0) throw new NotOwner('another instance holds the lease');
+    return BigInt(list[0].position);
+  }
+
+  private async recordFailure(slot: Slot): Promise<void> {
+    await this.dataSource.query(`UPDATE ${this.table} SET status = 'failing', last_error = $2, updated_at = now() WHERE name = $1`, [slot.projection.name, slot.lastError ?? null]);
+  }
+
+  private async storedPositions(): Promise<Map<string, bigint>> {
+    const rows: { name: string; position: string }[] = await this.dataSource.query(`SELECT name, position FROM ${this.table}`);
+    return new Map(rows.map((r) => [r.name, BigInt(r.position)]));
+  }
+
+  private async reached(position: bigint): Promise<boolean> {
+    if (this.slots.every((s) => s.position >= position)) return true;
+    const stored = await this.storedPositions();
+    return this.slots.every((s) => (stored.get(s.projection.name) ?? 0n) >= position);
+  }
+}
+
+function affected(result: unknown): number {
+  // TypeORM returns [rows, count] for UPDATE on postgres.
+  if (Array.isArray(result) && typeof result[1] === 'number') return result[1];
+  return 0;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export type { Position };

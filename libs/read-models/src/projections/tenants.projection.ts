@@ -1,0 +1,55 @@
+import type { RecordedEvent } from '@cmk/event-store';
+import { parseStreamName, TENANT_EVENT_TYPES } from '@cmk/domain';
+import { eventTime, Row, RowFoldProjection } from '../projection';
+
+const CHANGE_COLUMNS: Record<string, string> = {
+  displayName: 'display_name',
+  homeRegion: 'home_region',
+  dataClassification: 'data_classification',
+  contacts: 'contacts',
+};
+
+export class TenantsProjection extends RowFoldProjection {
+  readonly name = 'tenants';
+  readonly table = 'tenants';
+  readonly key = 'tenant_id';
+  protected readonly eventTypes = TENANT_EVENT_TYPES;
+
+  protected idOf(e: RecordedEvent): string {
+    return parseStreamName(e.streamName).id;
+  }
+
+  protected evolve(row: Row | undefined, e: RecordedEvent): Row | undefined {
+    const d = e.data as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const at = eventTime(e);
+    if (e.type === 'TenantOnboarded')
+      return {
+        tenant_id: d.tenantId,
+        display_name: d.displayName,
+        jurisdiction: d.jurisdiction,
+        home_region: d.homeRegion,
+        data_classification: d.dataClassification,
+        contacts: d.contacts ?? [],
+        status: 'active',
+        revision: e.revision,
+        created_position: e.position.toString(),
+        created_at: at,
+        updated_at: at,
+      };
+    if (!row) return undefined;
+    const next: Row = { ...row, revision: e.revision, updated_at: at };
+    switch (e.type) {
+      case 'TenantUpdated':
+        for (const [k, v] of Object.entries(d.changes ?? {})) if (CHANGE_COLUMNS[k]) next[CHANGE_COLUMNS[k]] = v;
+        return next;
+      case 'TenantSuspended':
+        return { ...next, status: 'suspended' };
+      case 'TenantResumed':
+        return { ...next, status: 'active' };
+      case 'TenantOffboarded':
+        return { ...next, status: 'offboarded' };
+      default:
+        return next;
+    }
+  }
+}

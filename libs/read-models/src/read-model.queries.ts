@@ -1,0 +1,223 @@
+import type { DataSource } from 'typeorm';
+import { qi } from './projection';
+
+export interface Page {
+  limit?: number;
+  cursor?: string;
+}
+
+export interface PageResult<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('cursor is not valid for this list');
+    this.name = 'InvalidCursorError';
+  }
+}
+
+const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? v : new Date(String(v)).toISOString());
+
+function encodeCursor(position: string): string {
+  return Buffer.from(JSON.stringify({ p: position })).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const p = (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { p?: unknown }).p;
+    if (typeof p === 'string' && /^\d{1,19}$/.test(p)) return p;
+  } catch {
+    /* fall through */
+  }
+  throw new InvalidCursorError();
+}
+
+const tenantView = (r: Record<string, any>) => ({ // eslint-disable-line @typescript-eslint/no-explicit-any
+  tenantId: r.tenant_id,
+  displayName: r.display_name,
+  jurisdiction: r.jurisdiction,
+  homeRegion: r.home_region,
+  dataClassification: r.data_classification,
+  contacts: r.contacts,
+  status: r.status,
+  revision: r.revision,
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+});
+
+const systemView = (r: Record<string, any>) => ({ // eslint-disable-line @typescript-eslint/no-explicit-any
+  systemId: r.system_id,
+  tenantId: r.tenant_id,
+  name: r.name,
+  region: r.region,
+  keyLinkId: r.key_link_id,
+  status: r.status,
+  revision: r.revision,
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+});
+
+const keyLinkView = (r: Record<string, any>) => ({ // eslint-disable-line @typescript-eslint/no-explicit-any
+  keyLinkId: r.key_link_id,
+  tenantId: r.tenant_id,
+  providerKind: r.provider_kind,
+  mode: r.mode,
+  keyReference: r.key_reference,
+  algorithm: r.algorithm,
+  keySize: r.key_size,
+  providerRegion: r.provider_region,
+  status: r.status,
+  ...(r.revoked_at ? { revokedAt: iso(r.revoked_at), revokedFrom: r.revoked_from, revocationReason: r.revocation_reason } : {}),
+  revision: r.revision,
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+});
+
+const auditView = (r: Record<string, any>) => ({ // eslint-disable-line @typescript-eslint/no-explicit-any
+  position: String(r.position),
+  streamName: r.stream_name,
+  revision: r.revision,
+  type: r.type,
+  tenantId: r.tenant_id,
+  data: r.data,
+  metadata: r.metadata,
+  recordedAt: iso(r.recorded_at),
+});
+
+export type TenantView = ReturnType<typeof tenantView>;
+export type SystemView = ReturnType<typeof systemView>;
+export type KeyLinkView = ReturnType<typeof keyLinkView>;
+export type AuditEntryView = ReturnType<typeof auditView>;
+
+/** Builds a WHERE clause from optional equality filters plus the tenant scope, with keyset pagination. */
+class Where {
+  readonly parts: string[] = [];
+  readonly params: unknown[] = [];
+  eq(column: string, value: unknown): this {
+    if (value !== undefined && value !== null && value !== '') {
+      this.params.push(value);
+      this.parts.push(`${qi(column)} = $${this.params.length}`);
+    }
+    return this;
+  }
+  op(sql: (placeholder: string) => string, value: unknown): this {
+    if (value !== undefined) {
+      this.params.push(value);
+      this.parts.push(sql(`$${this.params.length}`));
+    }
+    return this;
+  }
+  /** Tenant isolation happens here, in the query, whatever the caller asked for. */
+  scope(column: string, tenantScope: string[] | undefined): this {
+    return tenantScope === undefined ? this : this.op((p) => `${qi(column)} = ANY(${p})`, tenantScope);
+  }
+  toString(): string {
+    return this.parts.length ? `WHERE ${this.parts.join(' AND ')}` : '';
+  }
+}
+
+/**
+ * Queries over the read models. Lists are keyset-paginated on the position that created the row (stable under
+ * concurrent inserts), `limit` 1..500 (default 50); `tenantScope` restricts every list to those tenants.
+ */
+export class ReadModelQueries {
+  private readonly s: string;
+  constructor(private readonly dataSource: DataSource) {
+    this.s = qi((dataSource.options as { schema?: string }).schema ?? 'public');
+  }
+
+  private async page<T>(table: string, orderColumn: string, where: Where, page: Page, view: (r: Record<string, unknown>) => T): Promise<PageResult<T>> {
+    const limit = Math.min(Math.max(page.limit ?? 50, 1), 500);
+    const after = decodeCursor(page.cursor);
+    if (after !== undefined) where.op((p) => `${qi(orderColumn)} > ${p}::bigint`, after);
+    where.params.push(limit + 1);
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT * FROM ${this.s}.${qi(table)} ${where} ORDER BY ${qi(orderColumn)} LIMIT $${where.params.length}`,
+      where.params,
+    );
+    const more = rows.length > limit;
+    const items = rows.slice(0, limit);
+    return { items: items.map(view), nextCursor: more ? encodeCursor(String(items[items.length - 1][orderColumn])) : null };
+  }
+
+  listTenants(filter: { status?: string; jurisdiction?: string }, page: Page = {}, tenantScope?: string[]) {
+    const w = new Where().eq('status', filter.status).eq('jurisdiction', filter.jurisdiction).scope('tenant_id', tenantScope);
+    return this.page('tenants', 'created_position', w, page, tenantView);
+  }
+
+  async getTenant(tenantId: string): Promise<TenantView | null> {
+    const rows = await this.dataSource.query(`SELECT * FROM ${this.s}.tenants WHERE tenant_id = $1`, [tenantId]);
+    return rows[0] ? tenantView(rows[0]) : null;
+  }
+
+  listSystems(filter: { tenantId?: string; region?: string; status?: string; keyLinkId?: string }, page: Page = {}, tenantScope?: string[]) {
+    const w = new Where().eq('tenant_id', filter.tenantId).eq('region', filter.region).eq('status', filter.status).eq('key_link_id', filter.keyLinkId).scope('tenant_id', tenantScope);
+    return this.page('systems', 'created_position', w, page, systemView);
+  }
+
+  async getSystem(systemId: string): Promise<SystemView | null> {
+    const rows = await this.dataSource.query(`SELECT * FROM ${this.s}.systems WHERE system_id = $1`, [systemId]);
+    return rows[0] ? systemView(rows[0]) : null;
+  }
+
+  listKeyLinks(filter: { tenantId?: string; status?: string; providerKind?: string }, page: Page = {}, tenantScope?: string[]) {
+    const w = new Where().eq('tenant_id', filter.tenantId).eq('status', filter.status).eq('provider_kind', filter.providerKind).scope('tenant_id', tenantScope);
+    return this.page('key_links', 'created_position', w, page, keyLinkView);
+  }
+
+  async getKeyLink(keyLinkId: string): Promise<KeyLinkView | null> {
+    const rows = await this.dataSource.query(`SELECT * FROM ${this.s}.key_links WHERE key_link_id = $1`, [keyLinkId]);
+    return rows[0] ? keyLinkView(rows[0]) : null;
+  }
+
+  async activeKeyLinkIdsOfTenant(tenantId: string): Promise<string[]> {
+    const rows: { key_link_id: string }[] = await this.dataSource.query(
+      `SELECT key_link_id FROM ${this.s}.key_links WHERE tenant_id = $1 AND status = 'active' ORDER BY created_position`,
+      [tenantId],
+    );
+    return rows.map((r) => r.key_link_id);
+  }
+
+  listPolicies(page: Page = {}) {
+    return this.page('policies', 'created_position', new Where(), page, (r) => ({
+      policyId: r.policy_id as string,
+      name: r.name as string,
+      description: (r.description as string | null) ?? undefined,
+      latestVersion: r.latest_version as number,
+      createdAt: iso(r.created_at),
+      updatedAt: iso(r.updated_at),
+    }));
+  }
+
+  async getPolicy(policyId: string) {
+    const [policy] = await this.dataSource.query(`SELECT * FROM ${this.s}.policies WHERE policy_id = $1`, [policyId]);
+    if (!policy) return null;
+    const versions = await this.dataSource.query(`SELECT * FROM ${this.s}.policy_versions WHERE policy_id = $1 ORDER BY version`, [policyId]);
+    const assignments = await this.dataSource.query(`SELECT * FROM ${this.s}.policy_assignments WHERE policy_id = $1 ORDER BY scope`, [policyId]);
+    return {
+      policyId: policy.policy_id as string,
+      name: policy.name as string,
+      description: policy.description ?? undefined,
+      latestVersion: policy.latest_version as number,
+      versions: versions.map((v: Record<string, unknown>) => ({ version: v.version, document: v.document, definedAt: iso(v.defined_at), definedBy: v.defined_by })),
+      assignments: assignments.map((a: Record<string, unknown>) => ({ scope: a.scope, version: a.version === 'latest' ? 'latest' : Number(a.version), assignedAt: iso(a.assigned_at) })),
+      createdAt: iso(policy.created_at),
+      updatedAt: iso(policy.updated_at),
+    };
+  }
+
+  auditEvents(filter: { tenantId?: string; stream?: string; type?: string; actor?: string; from?: Date; to?: Date }, page: Page = {}, tenantScope?: string[]) {
+    const w = new Where()
+      .eq('tenant_id', filter.tenantId)
+      .eq('stream_name', filter.stream)
+      .eq('type', filter.type)
+      .eq('actor_subject', filter.actor)
+      .op((p) => `recorded_at >= ${p}`, filter.from)
+      .op((p) => `recorded_at <= ${p}`, filter.to)
+      .scope('tenant_id', tenantScope);
+    return this.page('audit_index', 'position', w, page, auditView);
+  }
+}
