@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import * as pkcs11js from 'pkcs11js';
 import { InvalidCiphertextError, UnsupportedOperationError } from '../key-provider.errors';
 import { ckrName, ckrOf, isCkr } from './pkcs11-errors';
-import type { RsaOaepMode } from './pkcs11-key-provider.config';
+import type { Pkcs11CallMode, RsaOaepMode } from './pkcs11-key-provider.config';
+export type { Pkcs11CallMode };
 import { oaepDecodeSha256, oaepEncodeSha256, oaepMaxMessageBytes } from './rsa-oaep';
 
 type Lib = pkcs11js.PKCS11;
@@ -10,14 +11,6 @@ type Lib = pkcs11js.PKCS11;
 export const GCM_IV_BYTES = 12;
 export const GCM_TAG_BYTES = 16;
 
-/**
- * How the single-part C_Encrypt / C_Decrypt run. `async`: on libuv's thread pool (pkcs11js *Async), so pooled
- * sessions work in parallel and the event loop never waits on the token: right for network HSMs and RSA
- * private-key operations. `sync`: on the event loop thread, which saves the thread-pool hand-off (about 2x for
- * AES on SoftHSM2, see the report) but blocks the loop for the duration of each call: only for in-process
- * software tokens.
- */
-export type Pkcs11CallMode = 'async' | 'sync';
 
 export interface DataCalls {
   encrypt(lib: Lib, session: Buffer, input: Buffer, output: Buffer): Promise<Buffer>;
