@@ -18,6 +18,9 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   fi
 fi
 
+# SoftHSM2 (Debian) for the PKCS#11 suites; the script installs it when missing and we are root.
+deploy/local/softhsm.sh module >/dev/null
+
 echo "== type check"
 npx tsc --noEmit -p tsconfig.json
 echo "== layer rules (dependency-cruiser)"

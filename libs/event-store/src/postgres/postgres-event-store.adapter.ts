@@ -165,10 +165,13 @@ export class PostgresEventStore implements EventStore {
    */
   private async readPage(after: Position, filter: AllFilter | undefined, maxCount: number): Promise<SubscriptionPage> {
     const { rows } = await this.sql.query<EventRow & { head: string }>(
-      `WITH head AS (SELECT coalesce(max(global_position), 0) AS head FROM ${this.table})
-       SELECT head.head, page.* FROM head LEFT JOIN LATERAL (
+      // Head and page come from the same statement, hence the same snapshot: no page row can lie beyond the
+      // head. The page is NOT bounded by the head in SQL, so the planner walks the primary key in order and
+      // stops at the limit (bounding it made PostgreSQL bitmap-scan everything up to the head, then sort).
+      `SELECT (SELECT coalesce(max(global_position), 0) FROM ${this.table}) AS head, page.*
+       FROM (SELECT 1) AS one LEFT JOIN LATERAL (
          SELECT ${EVENT_COLUMNS} FROM ${this.table} e
-         WHERE e.global_position > $1 AND e.global_position <= head.head ${filterSql(2)}
+         WHERE e.global_position > $1 ${filterSql(2)}
          ORDER BY e.global_position LIMIT $4
        ) page ON true
        ORDER BY page.global_position`,
