@@ -4,6 +4,8 @@ import { qi } from './projection';
 export interface Page {
   limit?: number;
   cursor?: string;
+  /** Keyset direction; newest first with 'desc'. */
+  order?: 'asc' | 'desc';
 }
 
 export interface PageResult<T> {
@@ -131,11 +133,12 @@ export class ReadModelQueries {
 
   private async page<T>(table: string, orderColumn: string, where: Where, page: Page, view: (r: Record<string, unknown>) => T): Promise<PageResult<T>> {
     const limit = Math.min(Math.max(page.limit ?? 50, 1), 500);
+    const desc = page.order === 'desc';
     const after = decodeCursor(page.cursor);
-    if (after !== undefined) where.op((p) => `${qi(orderColumn)} > ${p}::bigint`, after);
+    if (after !== undefined) where.op((p) => `${qi(orderColumn)} ${desc ? '<' : '>'} ${p}::bigint`, after);
     where.params.push(limit + 1);
     const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT * FROM ${this.s}.${qi(table)} ${where} ORDER BY ${qi(orderColumn)} LIMIT $${where.params.length}`,
+      `SELECT * FROM ${this.s}.${qi(table)} ${where} ORDER BY ${qi(orderColumn)} ${desc ? 'DESC' : 'ASC'} LIMIT $${where.params.length}`,
       where.params,
     );
     const more = rows.length > limit;
@@ -209,7 +212,11 @@ export class ReadModelQueries {
     };
   }
 
-  auditEvents(filter: { tenantId?: string; stream?: string; type?: string; actor?: string; from?: Date; to?: Date }, page: Page = {}, tenantScope?: string[]) {
+  auditEvents(
+    filter: { tenantId?: string; stream?: string; type?: string; actor?: string; from?: Date; to?: Date; afterPosition?: string },
+    page: Page = {},
+    tenantScope?: string[],
+  ) {
     const w = new Where()
       .eq('tenant_id', filter.tenantId)
       .eq('stream_name', filter.stream)
@@ -217,6 +224,7 @@ export class ReadModelQueries {
       .eq('actor_subject', filter.actor)
       .op((p) => `recorded_at >= ${p}`, filter.from)
       .op((p) => `recorded_at <= ${p}`, filter.to)
+      .op((p) => `position > ${p}::bigint`, filter.afterPosition)
       .scope('tenant_id', tenantScope);
     return this.page('audit_index', 'position', w, page, auditView);
   }

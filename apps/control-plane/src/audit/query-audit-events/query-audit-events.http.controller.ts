@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import type { Actor } from '@cmk/domain';
 import { assertTenantAccess, Role } from '@cmk/auth';
 import { CurrentActor, Roles } from '../../http/auth.decorators';
@@ -14,6 +14,9 @@ export class AuditEventsQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Subject of the actor' }) @IsOptional() @IsString() @MaxLength(256) actor?: string;
   @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true }, { message: 'from must be an ISO 8601 time' }) from?: string;
   @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true }, { message: 'to must be an ISO 8601 time' }) to?: string;
+  @ApiPropertyOptional({ description: 'Only events after this global position (for following the log)' })
+  @IsOptional() @Matches(/^\d{1,19}$/, { message: 'afterPosition must be a non-negative integer' }) afterPosition?: string;
+  @ApiPropertyOptional({ enum: ['asc', 'desc'], default: 'asc' }) @IsOptional() @IsIn(['asc', 'desc']) order?: 'asc' | 'desc';
 }
 
 /** The audit log is the event store; this lists it through the audit index, newest filters first-class. */
@@ -29,8 +32,8 @@ export class QueryAuditEventsController {
     if (q.tenantId) assertTenantAccess(actor, q.tenantId);
     await this.readSide.atLeast(q.minPosition);
     return this.readSide.queries.auditEvents(
-      { tenantId: q.tenantId, stream: q.stream, type: q.type, actor: q.actor, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined },
-      { limit: q.limit, cursor: q.cursor },
+      { tenantId: q.tenantId, stream: q.stream, type: q.type, actor: q.actor, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, afterPosition: q.afterPosition },
+      { limit: q.limit, cursor: q.cursor, order: q.order },
       actor.tenantScope,
     );
   }

@@ -1,0 +1,53 @@
+import Table from 'cli-table3';
+import type { CliIo } from './http-client';
+
+export interface OutputOptions {
+  json?: boolean;
+}
+
+/** Human tables by default; `--json` prints the API's JSON unchanged for scripts. */
+export class Output {
+  constructor(private readonly io: CliIo, private readonly opts: OutputOptions) {}
+
+  get json(): boolean {
+    return Boolean(this.opts.json);
+  }
+
+  raw(value: unknown): void {
+    this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  table(rows: Record<string, unknown>[], columns: string[], value: unknown = rows): void {
+    if (this.json) return this.raw(value);
+    if (rows.length === 0) {
+      this.io.stdout.write('(none)\n');
+      return;
+    }
+    const t = new Table({ head: columns, style: { head: [], border: [] } });
+    for (const r of rows) t.push(columns.map((c) => cell(r[c])));
+    this.io.stdout.write(`${t.toString()}\n`);
+  }
+
+  record(value: Record<string, unknown>): void {
+    if (this.json) return this.raw(value);
+    const t = new Table({ style: { head: [], border: [] } });
+    for (const [k, v] of Object.entries(value)) t.push({ [k]: cell(v) });
+    this.io.stdout.write(`${t.toString()}\n`);
+  }
+
+  done(result: { id: string; revision: number; position: string; events: string[] }, what: string): void {
+    if (this.json) return this.raw(result);
+    const outcome = result.events.length ? result.events.join(', ') : 'no change';
+    this.io.stdout.write(`${what} ${result.id}: ${outcome} (revision ${result.revision}, position ${result.position})\n`);
+  }
+
+  line(text: string): void {
+    this.io.stdout.write(`${text}\n`);
+  }
+}
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}

@@ -1,0 +1,51 @@
+import { Command, CommanderError } from 'commander';
+import { CliError, ExitCode } from './errors';
+import type { CliIo } from './http-client';
+import { auditCommand } from './commands/audit.command';
+import { keyLinksCommand } from './commands/key-links.command';
+import { policiesCommand } from './commands/policies.command';
+import { projectionsCommand } from './commands/projections.command';
+import { systemsCommand } from './commands/systems.command';
+import { tenantsCommand } from './commands/tenants.command';
+
+export interface ProgramOptions {
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Builds `cmk`; tests run it in-process with their own io. */
+export function buildProgram(io: CliIo, opts: ProgramOptions = {}): Command {
+  const program = new Command('cmk')
+    .description('OpenKCM CMK: operator and auditor command line')
+    .option('--url <url>', 'control plane URL (env CMK_URL)')
+    .option('--token <jwt>', 'bearer token (env CMK_TOKEN)')
+    .option('--token-file <path>', 'file holding the bearer token (env CMK_TOKEN_FILE)')
+    .option('--json', 'print JSON for scripts instead of tables')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride()
+    .showHelpAfterError();
+  for (const sub of [tenantsCommand(io), systemsCommand(io), keyLinksCommand(io), policiesCommand(io), auditCommand(io, opts.sleep), projectionsCommand(io, opts.sleep)]) {
+    sub.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+    for (const leaf of sub.commands) leaf.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+    program.addCommand(sub);
+  }
+  return program;
+}
+
+/** Runs the CLI and returns its exit code; never throws and never prints a stack trace. */
+export async function runCli(argv: string[], io: CliIo, opts: ProgramOptions = {}): Promise<number> {
+  try {
+    await buildProgram(io, opts).parseAsync(argv, { from: 'user' });
+    return ExitCode.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    if (e instanceof CliError) {
+      io.stderr.write(`${e.message.startsWith('error:') ? e.message : `error: ${e.message}`}\n`);
+      return e.exitCode;
+    }
+    io.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return ExitCode.failure;
+  }
+}
