@@ -1,4 +1,5 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors, JSONWebKeySet, jwtVerify, JWTPayload } from 'jose';
+import { createHash } from 'node:crypto';
 import type { Actor } from '@cmk/domain';
 import { ALL_ROLES, PLATFORM_WIDE_ROLES, RoleName } from './roles';
 
@@ -39,6 +40,12 @@ function asList(value: unknown): string[] {
 /** Verifies bearer JWTs (signature, issuer, audience, exp/nbf with skew; `alg: none` and HMAC are refused). */
 export class JwtVerifier {
   private readonly keySet: ReturnType<typeof createLocalJWKSet>;
+  /**
+   * Verified tokens, by their SHA-256, until they expire: a signature check per request is the largest CPU cost
+   * of a command. Bounded; an entry is used only while the token's own `exp` (with the configured skew) holds.
+   */
+  private readonly verified = new Map<string, { actor: Actor; expiresAt: number }>();
+  private static readonly CACHE_SIZE = 10_000;
 
   constructor(private readonly config: JwtVerifierConfig) {
     if (config.jwks) this.keySet = createLocalJWKSet(config.jwks);
@@ -47,6 +54,15 @@ export class JwtVerifier {
   }
 
   async verify(token: string): Promise<Actor> {
+    const key = createHash('sha256').update(token).digest('base64url');
+    const hit = this.verified.get(key);
+    if (hit && hit.expiresAt > Date.now()) return hit.actor;
+    if (hit) this.verified.delete(key);
+    const actor = await this.verifyUncached(token);
+    return actor;
+  }
+
+  private async verifyUncached(token: string): Promise<Actor> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.keySet, {
@@ -62,7 +78,7 @@ export class JwtVerifier {
     const roles = this.mapRoles(asList(claimAt(payload, this.config.rolesClaim)));
     const tenants = asList(claimAt(payload, this.config.tenantClaim));
     const platformWide = roles.some((r) => PLATFORM_WIDE_ROLES.includes(r)) && tenants.length === 0;
-    return {
+    const actor: Actor = {
       subject: payload.sub,
       roles,
       issuer: payload.iss,
@@ -70,6 +86,12 @@ export class JwtVerifier {
       // platform-wide roles. Tenant roles without a tenant claim get an empty scope: they can act on nothing.
       ...(platformWide ? {} : { tenantScope: tenants }),
     };
+    // Only tokens with an expiry are cached, and never past it (the clock skew allowance is not extended).
+    if (typeof payload.exp === 'number') {
+      if (this.verified.size >= JwtVerifier.CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(createHash('sha256').update(token).digest('base64url'), { actor, expiresAt: payload.exp * 1000 });
+    }
+    return actor;
   }
 
   private mapRoles(names: string[]): RoleName[] {
