@@ -32,6 +32,10 @@ class NotOwner extends Error {}
 
 interface Slot {
   projection: Projection;
+  /** `group`: applied with the others from one shared subscription, in one transaction per batch (the fast
+   *  path). `solo`: its own subscription and transactions, after a failure or during a rebuild, so it can
+   *  neither hold the others back nor be held back. */
+  mode: 'group' | 'solo';
   position: bigint;
   status: ProjectionStatus['status'];
   lastError?: string;
@@ -43,9 +47,12 @@ interface Slot {
 
 /**
  * Runs each projection from its stored checkpoint. Every batch is one transaction that (1) takes the
- * projection's advisory lock and ownership lease, so exactly one instance applies it at any time, (2) applies
- * the events, (3) compare-and-sets the checkpoint. A failing handler rolls back rows and checkpoint together;
- * the runner reports `failing` and retries from the stored checkpoint with back-off.
+ * projections' advisory lock and ownership lease, so exactly one instance applies a projection at any time,
+ * (2) applies the events, (3) compare-and-sets the checkpoints. A failing handler rolls back rows and
+ * checkpoint together; the runner reports `failing` and retries from the stored checkpoint with back-off.
+ *
+ * Healthy projections share one subscription and one transaction per batch (reading the log once and paying
+ * one commit instead of one per projection). A projection that fails, or is being rebuilt, continues solo.
  */
 export class ProjectionRunner {
   private readonly slots: Slot[];
@@ -54,13 +61,14 @@ export class ProjectionRunner {
   private readonly positionGauge: Gauge<string>;
   private readonly failures: Counter<string>;
   private running = false;
+  private group: { subscription?: Subscription; loop?: Promise<void>; stopping: boolean } = { stopping: true };
 
   constructor(
     private readonly store: EventStore,
     private readonly dataSource: DataSource,
     private readonly options: ProjectionRunnerOptions,
   ) {
-    this.slots = (options.projections ?? defaultProjections()).map((projection) => ({ projection, position: 0n, status: 'stopped', stopping: false }));
+    this.slots = (options.projections ?? defaultProjections()).map((projection) => ({ projection, mode: 'group' as const, position: 0n, status: 'stopped' as const, stopping: false }));
     const registers = options.registry ? [options.registry] : [];
     this.lagHistogram = new Histogram({
       name: 'cmk_projection_lag_seconds',
@@ -82,13 +90,17 @@ export class ProjectionRunner {
     this.running = true;
     for (const slot of this.slots) {
       await this.dataSource.query(`INSERT INTO ${this.table} (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [slot.projection.name]);
-      this.launch(slot);
+      slot.mode = 'group';
+      slot.status = 'starting';
     }
+    this.launchGroup();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    await this.haltGroup();
     await Promise.all(this.slots.map((s) => this.halt(s)));
+    for (const s of this.slots) s.status = 'stopped';
   }
 
   /** True once every projection has applied the given position (read-your-writes); false after the timeout. */
@@ -146,10 +158,15 @@ export class ProjectionRunner {
   async rebuild(name: string): Promise<{ rebuildId: string }> {
     const slot = this.slots.find((s) => s.projection.name === name);
     if (!slot) throw new Error(`unknown projection ${name}`);
+    // Pause the shared subscription so no batch is in flight for this projection, then let it go solo.
+    const wasGrouped = slot.mode === 'group';
+    if (wasGrouped) await this.haltGroup();
     await this.halt(slot);
+    slot.mode = 'solo';
+    if (wasGrouped && this.running) this.launchGroup();
     const target = await this.store.headPosition();
     await this.dataSource.transaction(async (tx) => {
-      await this.takeOwnership(tx, slot);
+      await this.takeOwnership(tx, [slot]);
       for (const t of slot.projection.tables) await tx.query(`DELETE FROM ${qi(this.options.schema)}.${qi(t)}`);
       await tx.query(`UPDATE ${this.table} SET position = 0, status = 'rebuilding', last_error = NULL, updated_at = now() WHERE name = $1`, [name]);
     });
@@ -168,9 +185,121 @@ export class ProjectionRunner {
 
   private async halt(slot: Slot): Promise<void> {
     slot.stopping = true;
+    if (slot.mode === 'group') return; // the group batch skips it from now on (see groupMembers)
     await slot.subscription?.stop().catch(() => undefined);
     await slot.loop?.catch(() => undefined);
-    slot.status = 'stopped';
+  }
+
+  private groupMembers(): Slot[] {
+    return this.slots.filter((s) => s.mode === 'group' && !s.stopping);
+  }
+
+  private launchGroup(): void {
+    this.group = { stopping: false };
+    const group = this.group;
+    group.loop = this.groupLoop(group);
+  }
+
+  private async haltGroup(): Promise<void> {
+    this.group.stopping = true;
+    await this.group.subscription?.stop().catch(() => undefined);
+    await this.group.loop?.catch(() => undefined);
+  }
+
+  private async groupLoop(group: { subscription?: Subscription; stopping: boolean }): Promise<void> {
+    let delay = this.options.retryDelayMs ?? 250;
+    while (!group.stopping) {
+      try {
+        const stored = await this.storedPositions();
+        const members = this.groupMembers();
+        if (members.length === 0) return;
+        for (const m of members) m.position = stored.get(m.projection.name) ?? 0n;
+        const from = members.reduce((min, m) => (m.position < min ? m.position : min), members[0].position);
+        group.subscription = this.store.subscribeAll((events) => this.applyGroupBatch(events), { after: from, batchSize: this.options.batchSize ?? 1000 });
+        await group.subscription.done;
+        if (group.stopping) return;
+      } catch (e) {
+        if (group.stopping) return;
+        if (e instanceof NotOwner) for (const m of this.groupMembers()) m.status = 'standby';
+        else this.options.logger?.error({ error: e instanceof Error ? e.message : String(e) }, 'projection group stopped; resubscribing');
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+
+  /** Fast path: every group member in one transaction. On a handler error, isolate the failing projection. */
+  private async applyGroupBatch(events: RecordedEvent[]): Promise<void> {
+    const members = this.groupMembers();
+    if (events.length === 0 || members.length === 0) return;
+    const last = events[events.length - 1].position;
+    const due = members.filter((m) => m.position < last);
+    if (due.length === 0) return;
+    try {
+      await this.dataSource.transaction((tx) => this.applyAllInTx(tx, due, events, last));
+    } catch (e) {
+      if (e instanceof NotOwner) throw e;
+      // Find out which projection failed: each alone, so the healthy ones still move on.
+      for (const m of due) {
+        try {
+          await this.dataSource.transaction((tx) => this.applyAllInTx(tx, [m], events, last));
+        } catch (err) {
+          if (err instanceof NotOwner) throw err;
+          this.fail(m, err);
+          m.mode = 'solo';
+          if (this.running) this.launch(m);
+          continue;
+        }
+        this.applied(m, events, last);
+      }
+      return;
+    }
+    for (const m of due) this.applied(m, events, last);
+  }
+
+  /**
+   * Applies to each projection the events it has not seen yet and moves every checkpoint, inside one
+   * transaction: ownership for all in one statement, the projections' own statements, one compare-and-set.
+   */
+  private async applyAllInTx(tx: EntityManager, slots: Slot[], events: RecordedEvent[], last: bigint): Promise<void> {
+    const stored = await this.takeOwnership(tx, slots);
+    for (const slot of slots)
+      if (stored.get(slot.projection.name) !== slot.position)
+        throw new NotOwner(`checkpoint of ${slot.projection.name} moved to ${stored.get(slot.projection.name)}`);
+    for (const slot of slots) {
+      const unseen = events.filter((e) => e.position > slot.position);
+      if (unseen.length > 0) await slot.projection.applyBatch(unseen, tx, this.options.schema);
+    }
+    const moved = await tx.query(
+      `UPDATE ${this.table} AS c SET position = $3, status = 'running', last_error = NULL, updated_at = now()
+       FROM unnest($1::text[], $2::bigint[]) AS x(name, expected) WHERE c.name = x.name AND c.position = x.expected`,
+      [slots.map((s) => s.projection.name), slots.map((s) => s.position.toString()), last.toString()],
+    );
+    if (affected(moved) !== slots.length) throw new NotOwner('checkpoint compare-and-set failed');
+  }
+
+  private fail(slot: Slot, e: unknown): void {
+    slot.status = 'failing';
+    slot.lastError = e instanceof Error ? e.message : String(e);
+    this.failures.inc({ projection: slot.projection.name });
+    void this.recordFailure(slot).catch(() => undefined);
+    this.options.logger?.error({ projection: slot.projection.name, error: slot.lastError }, 'projection batch failed; retrying from the checkpoint');
+  }
+
+  /** After a commit: positions, statuses, metrics, and wake the read-your-writes waiters. */
+  private applied(slot: Slot, events: RecordedEvent[], last: bigint): void {
+    const unseen = events.filter((e) => e.position > slot.position);
+    slot.position = last;
+    slot.status = slot.rebuild && !slot.rebuild.done ? 'rebuilding' : 'running';
+    if (slot.rebuild && last >= slot.rebuild.target) {
+      slot.rebuild.done = true;
+      slot.status = 'running';
+    }
+    slot.lastError = undefined;
+    const now = Date.now();
+    for (const e of unseen) this.lagHistogram.observe({ projection: slot.projection.name }, Math.max(0, now - e.recordedAt.getTime()) / 1000);
+    this.positionGauge.set({ projection: slot.projection.name }, Number(last));
+    for (const wake of this.waiters) wake();
   }
 
   private async loop(slot: Slot): Promise<void> {
@@ -186,15 +315,8 @@ export class ProjectionRunner {
         if (slot.stopping) return;
       } catch (e) {
         if (slot.stopping) return;
-        if (e instanceof NotOwner) {
-          slot.status = 'standby';
-        } else {
-          slot.status = 'failing';
-          slot.lastError = e instanceof Error ? e.message : String(e);
-          this.failures.inc({ projection: slot.projection.name });
-          await this.recordFailure(slot).catch(() => undefined);
-          this.options.logger?.error({ projection: slot.projection.name, error: slot.lastError }, 'projection batch failed; retrying from the checkpoint');
-        }
+        if (e instanceof NotOwner) slot.status = 'standby';
+        else this.fail(slot, e);
       }
       await sleep(delay);
       delay = Math.min(delay * 2, 5000);
@@ -203,44 +325,27 @@ export class ProjectionRunner {
 
   private async applyBatch(slot: Slot, events: RecordedEvent[]): Promise<void> {
     if (events.length === 0 || slot.stopping) return;
-    const expected = slot.position;
     const last = events[events.length - 1].position;
-    await this.dataSource.transaction(async (tx) => {
-      const stored = await this.takeOwnership(tx, slot);
-      // Someone else moved the checkpoint (another instance, a rebuild): resubscribe from the stored one.
-      if (stored !== expected) throw new NotOwner(`checkpoint moved to ${stored}`);
-      await slot.projection.applyBatch(events, tx, this.options.schema);
-      const moved = await tx.query(
-        `UPDATE ${this.table} SET position = $2, status = 'running', last_error = NULL, updated_at = now() WHERE name = $1 AND position = $3`,
-        [slot.projection.name, last.toString(), expected.toString()],
-      );
-      if (affected(moved) !== 1) throw new NotOwner('checkpoint compare-and-set failed');
-    });
-    slot.position = last;
-    slot.status = slot.rebuild && !slot.rebuild.done ? 'rebuilding' : 'running';
-    if (slot.rebuild && last >= slot.rebuild.target) {
-      slot.rebuild.done = true;
-      slot.status = 'running';
-    }
-    slot.lastError = undefined;
-    const now = Date.now();
-    for (const e of events) this.lagHistogram.observe({ projection: slot.projection.name }, Math.max(0, now - e.recordedAt.getTime()) / 1000);
-    this.positionGauge.set({ projection: slot.projection.name }, Number(last));
-    for (const wake of this.waiters) wake();
+    await this.dataSource.transaction((tx) => this.applyAllInTx(tx, [slot], events, last));
+    this.applied(slot, events, last);
   }
 
-  /** Advisory lock plus lease: returns the stored checkpoint, or throws NotOwner. */
-  private async takeOwnership(tx: EntityManager, slot: Slot): Promise<bigint> {
-    const [lock] = await tx.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok`, [`cmk-projection:${this.options.schema}:${slot.projection.name}`]);
-    if (!lock.ok) throw new NotOwner('another instance holds the projection lock');
+  /**
+   * Advisory lock plus lease for each projection, in one statement: returns their stored checkpoints, or throws
+   * NotOwner when another instance holds any of them.
+   */
+  private async takeOwnership(tx: EntityManager, slots: Slot[]): Promise<Map<string, bigint>> {
+    const names = slots.map((s) => s.projection.name);
     const rows = await tx.query(
       `UPDATE ${this.table} SET owner = $2, lease_until = now() + ($3 || ' milliseconds')::interval
-       WHERE name = $1 AND (owner IS NULL OR owner = $2 OR lease_until < now()) RETURNING position`,
-      [slot.projection.name, this.options.instanceId, String(this.options.leaseMs ?? 15000)],
+       WHERE name = ANY($1::text[]) AND pg_try_advisory_xact_lock(hashtext($4 || name))
+         AND (owner IS NULL OR owner = $2 OR lease_until < now())
+       RETURNING name, position`,
+      [names, this.options.instanceId, String(this.options.leaseMs ?? 15000), `cmk-projection:${this.options.schema}:`],
     );
-    const list = Array.isArray(rows[0]) ? rows[0] : rows;
-    if (list.length === 0) throw new NotOwner('another instance holds the lease');
-    return BigInt(list[0].position);
+    const list: { name: string; position: string }[] = Array.isArray(rows[0]) ? rows[0] : rows;
+    if (list.length !== names.length) throw new NotOwner('another instance holds a projection lock or lease');
+    return new Map(list.map((r) => [r.name, BigInt(r.position)]));
   }
 
   private async recordFailure(slot: Slot): Promise<void> {
