@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CommandContext, Decider, DomainEvent, eventMetadata, fold } from '@cmk/domain';
+import { CommandContext, Decider, DomainEvent, eventMetadata } from '@cmk/domain';
 import { ConcurrencyError, EVENT_STORE, EventStore, RecordedEvent } from '@cmk/event-store';
 import { PreconditionFailedError } from '../http/problem';
 
@@ -20,19 +20,53 @@ export interface Loaded<S> {
 
 export type ExecutionContext = CommandContext & { ifMatch?: number };
 
+interface Cached {
+  decider: unknown;
+  state: unknown;
+  revision: number;
+  lastPosition: bigint;
+  /** The stream's most recent events, enough to recognise a re-sent command and answer with its first result. */
+  recent: RecordedEvent[];
+}
+
+const CACHE_STREAMS = 10_000;
+const RECENT_EVENTS = 32;
+
 /**
  * Runs a command against one aggregate: load, decide, append with the expected revision. The append is the
  * commit point; nothing is published before it.
+ *
+ * Loaded states are cached per stream (bounded LRU) and brought up to date by reading only the events after the
+ * cached revision, so a long stream is not replayed on every command. The cache never decides anything alone:
+ * every load still reads the stream's tail, and every append still checks the expected revision, so several
+ * instances stay correct.
  */
 @Injectable()
 export class Aggregates {
+  private readonly cache = new Map<string, Cached>();
+
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async load<C, E extends DomainEvent, S>(stream: string, decider: Decider<C, E, S>): Promise<Loaded<S>> {
-    const events = await this.store.readStream(stream);
-    const state = fold(decider, events as unknown as E[]);
-    const last = events[events.length - 1];
-    return { state, revision: last ? last.revision : -1, lastPosition: last ? last.position : 0n, events };
+    const cached = this.cache.get(stream);
+    const base = cached && cached.decider === decider ? cached : undefined;
+    const fresh = await this.store.readStream(stream, base ? { fromRevision: base.revision + 1 } : {});
+    const state = fresh.reduce((s, e) => decider.evolve(s, e as unknown as E), base ? (base.state as S) : decider.initialState);
+    const last = fresh[fresh.length - 1];
+    const loaded: Loaded<S> = {
+      state,
+      revision: last ? last.revision : (base?.revision ?? -1),
+      lastPosition: last ? last.position : (base?.lastPosition ?? 0n),
+      events: [...(base?.recent ?? []), ...fresh].slice(-RECENT_EVENTS),
+    };
+    if (loaded.revision >= 0) this.remember(stream, decider, loaded);
+    return loaded;
+  }
+
+  private remember(stream: string, decider: unknown, loaded: Loaded<unknown>): void {
+    this.cache.delete(stream);
+    if (this.cache.size >= CACHE_STREAMS) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(stream, { decider, state: loaded.state, revision: loaded.revision, lastPosition: loaded.lastPosition, recent: loaded.events });
   }
 
   /**
