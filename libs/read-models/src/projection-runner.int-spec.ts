@@ -37,10 +37,11 @@ describe('projection runner on PostgreSQL', () => {
   let store: PostgresEventStore;
   let ds: DataSource;
   let rm: string;
+  let es: string;
   const runners: ProjectionRunner[] = [];
 
   beforeEach(async () => {
-    const es = freshSchemaName('es');
+    es = freshSchemaName('es');
     rm = freshSchemaName('rm');
     pool = new Pool({ connectionString: testDatabaseUrl(), max: 10 });
     await migrateEventStore(pool, { schema: es });
@@ -142,6 +143,39 @@ describe('projection runner on PostgreSQL', () => {
       expect(status.every((s) => s.rebuild?.done && s.position === head)).toBe(true);
     });
     expect(await dump(ds, rm, tables)).toEqual(incremental);
+    // And all at once, in one pass over the log.
+    await r.rebuildAll();
+    await eventually(async () => {
+      const status = await r.status();
+      expect(status.every((s) => s.rebuild?.done && s.position === head && s.status === 'running')).toBe(true);
+    });
+    expect(await dump(ds, rm, tables)).toEqual(incremental);
+  });
+
+  it('builds the same audit index by in-database copy as by the event payloads', async () => {
+    const rm2 = freshSchemaName('rm');
+    const ds2 = await createReadModelDataSource({ schema: rm2, url: testDatabaseUrl(), poolSize: 2 });
+    try {
+      const viaPayloads = runner();
+      const viaSql = new ProjectionRunner(store, ds2, { schema: rm2, instanceId: 'sql', eventsTable: `"${es}".events` });
+      runners.push(viaSql);
+      await viaPayloads.start();
+      await viaSql.start();
+      const { tenantId } = await seedTenant(store);
+      const policyId = randomUUID();
+      await store.append(`policy-${policyId}`, [{ type: 'PolicyDefined', data: { policyId, name: 'p', version: 1, document: {} }, metadata: meta() }], { expectedRevision: 'no_stream' });
+      await store.append(`policyscope-${tenantId}`, [{ type: 'PolicyAssigned', data: { scope: tenantId, policyId, version: 'latest' }, metadata: { actor: { subject: 'bob', roles: [] } } }], { expectedRevision: 'no_stream' });
+      const head = await store.headPosition();
+      expect(await viaPayloads.waitForPosition(head, 5000)).toBe(true);
+      expect(await viaSql.waitForPosition(head, 5000)).toBe(true);
+      const a = await dump(ds, rm, ['audit_index']);
+      const b = await dump(ds2, rm2, ['audit_index']);
+      expect(b.audit_index).toHaveLength(6);
+      expect(b).toEqual(a);
+      expect((b.audit_index as { tenant_id: string | null }[]).filter((r) => r.tenant_id === tenantId)).toHaveLength(5);
+    } finally {
+      await ds2.destroy();
+    }
   });
 
   it('applies each event exactly once even with two runner instances on the same schema', async () => {

@@ -10,7 +10,11 @@ export interface ProjectionRunnerOptions {
   /** Identifies this process in the ownership lease. */
   instanceId: string;
   projections?: Projection[];
+  /** The event store's table (schema-qualified, quoted) when it lives in this database; lets the audit index copy in SQL. */
+  eventsTable?: string;
   batchSize?: number;
+  /** Batch size for a projection running solo (rebuilding or recovering); default 4x batchSize. */
+  rebuildBatchSize?: number;
   retryDelayMs?: number;
   leaseMs?: number;
   registry?: Registry;
@@ -68,7 +72,7 @@ export class ProjectionRunner {
     private readonly dataSource: DataSource,
     private readonly options: ProjectionRunnerOptions,
   ) {
-    this.slots = (options.projections ?? defaultProjections()).map((projection) => ({ projection, mode: 'group' as const, position: 0n, status: 'stopped' as const, stopping: false }));
+    this.slots = (options.projections ?? defaultProjections(options.eventsTable)).map((projection) => ({ projection, mode: 'group' as const, position: 0n, status: 'stopped' as const, stopping: false }));
     const registers = options.registry ? [options.registry] : [];
     this.lagHistogram = new Histogram({
       name: 'cmk_projection_lag_seconds',
@@ -174,6 +178,33 @@ export class ProjectionRunner {
     const rebuildId = createHash('sha256').update(`${name}:${Date.now()}:${Math.random()}`).digest('hex').slice(0, 16);
     slot.rebuild = { rebuildId, from: 0n, target, done: target === 0n };
     if (this.running) this.launch(slot);
+    return { rebuildId };
+  }
+
+  /**
+   * Rebuilds every projection from the first event in one pass over the log: all are reset in one transaction
+   * and replayed together by the shared subscription (one read of the log instead of one per projection).
+   */
+  async rebuildAll(): Promise<{ rebuildId: string }> {
+    await this.haltGroup();
+    for (const slot of this.slots) await this.halt(slot);
+    const target = await this.store.headPosition();
+    await this.dataSource.transaction(async (tx) => {
+      await this.takeOwnership(tx, this.slots);
+      for (const slot of this.slots) for (const t of slot.projection.tables) await tx.query(`DELETE FROM ${qi(this.options.schema)}.${qi(t)}`);
+      await tx.query(`UPDATE ${this.table} SET position = 0, status = 'rebuilding', last_error = NULL, updated_at = now() WHERE name = ANY($1::text[])`, [
+        this.slots.map((s) => s.projection.name),
+      ]);
+    });
+    const rebuildId = createHash('sha256').update(`all:${Date.now()}:${Math.random()}`).digest('hex').slice(0, 16);
+    for (const slot of this.slots) {
+      slot.position = 0n;
+      slot.mode = 'group';
+      slot.stopping = false;
+      slot.rebuild = { rebuildId, from: 0n, target, done: target === 0n };
+      slot.status = 'rebuilding';
+    }
+    if (this.running) this.launchGroup();
     return { rebuildId };
   }
 
@@ -309,7 +340,8 @@ export class ProjectionRunner {
         slot.position = (await this.storedPositions()).get(slot.projection.name) ?? 0n;
         slot.subscription = this.store.subscribeAll((events) => this.applyBatch(slot, events), {
           after: slot.position,
-          batchSize: this.options.batchSize ?? 1000,
+          // Solo projections are usually catching up (rebuild, recovery): larger batches amortise each commit.
+          batchSize: this.options.rebuildBatchSize ?? (this.options.batchSize ?? 1000) * 4,
         });
         await slot.subscription.done;
         if (slot.stopping) return;

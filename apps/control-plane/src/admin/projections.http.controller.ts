@@ -17,6 +17,14 @@ export class ProjectionsController {
     return { items: items.map((s) => ({ ...s, position: s.position.toString(), headPosition: s.headPosition.toString() })) };
   }
 
+  /** Rebuilds every read model from the first event in one pass over the log; progress shows in the list. */
+  @Post('rebuild')
+  @HttpCode(202)
+  @Roles(Role.PlatformOperator)
+  async rebuildAll() {
+    return this.readSide.projections.rebuildAll();
+  }
+
   /** Rebuilds a read model from the first event; progress shows in the list above. */
   @Post(':name/rebuild')
   @HttpCode(202)

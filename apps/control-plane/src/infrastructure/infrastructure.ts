@@ -34,7 +34,14 @@ export async function openInfrastructure(config: AppConfig): Promise<Infrastruct
   const dataSource = await createReadModelDataSource(
     db.kind === 'embedded' ? { schema: config.readModelSchema, sharedPool: db.pool } : { schema: config.readModelSchema, url: config.databaseUrl!, poolSize: config.databasePoolSize },
   );
-  const projections = new ProjectionRunner(store, dataSource, { schema: config.readModelSchema, instanceId: config.instanceId, registry: metrics.registry, logger });
+  const projections = new ProjectionRunner(store, dataSource, {
+    schema: config.readModelSchema,
+    instanceId: config.instanceId,
+    registry: metrics.registry,
+    logger,
+    // The event store shares the read models' database here, so the audit index copies events in SQL.
+    eventsTable: `"${config.eventStoreSchema}".events`,
+  });
   const queries = new ReadModelQueries(dataSource);
   const idempotency = new IdempotencyStore(db.pool, config.readModelSchema);
   await idempotency.migrate();

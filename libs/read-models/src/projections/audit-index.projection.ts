@@ -17,10 +17,17 @@ export function tenantOf(e: RecordedEvent): string | null {
   return null;
 }
 
-/** Indexes every event of the log (one multi-row INSERT per batch). */
+/**
+ * Indexes every event of the log (one multi-row INSERT per batch). When the event store's table lives in the
+ * same database (PostgreSQL and embedded), the rows are copied there by position with INSERT ... SELECT, so the
+ * payloads never travel to the application and back; the SQL derives exactly what `tenantOf` derives.
+ */
 export class AuditIndexProjection implements Projection {
   readonly name = 'audit-index';
   readonly tables = ['audit_index'];
+
+  /** @param eventsTable the event store's table, schema-qualified and quoted, when it is in the same database */
+  constructor(private readonly eventsTable?: string) {}
 
   handles(): boolean {
     return true;
@@ -28,6 +35,22 @@ export class AuditIndexProjection implements Projection {
 
   async applyBatch(events: RecordedEvent[], tx: EntityManager, schema: string): Promise<void> {
     if (events.length === 0) return;
+    if (this.eventsTable) {
+      await tx.query(
+        `INSERT INTO ${qi(schema)}.audit_index
+         SELECT e.global_position, e.stream_name, e.revision, e.type, e.metadata->'actor'->>'subject',
+           CASE WHEN jsonb_typeof(e.data->'tenantId') = 'string' THEN e.data->>'tenantId'
+                WHEN split_part(e.stream_name, '-', 1) = 'tenant' AND position('-' in e.stream_name) > 0 THEN substr(e.stream_name, position('-' in e.stream_name) + 1)
+                WHEN split_part(e.stream_name, '-', 1) = 'policyscope' AND substr(e.stream_name, position('-' in e.stream_name) + 1) <> 'global'
+                  THEN substr(e.stream_name, position('-' in e.stream_name) + 1)
+                ELSE NULL END,
+           CASE WHEN jsonb_typeof(e.metadata->'occurredAt') = 'string' THEN (e.metadata->>'occurredAt')::timestamptz ELSE e.recorded_at END,
+           e.recorded_at, e.data, e.metadata
+         FROM ${this.eventsTable} e WHERE e.global_position = ANY($1::bigint[])`,
+        [events.map((e) => e.position.toString())],
+      );
+      return;
+    }
     const rows = events.map((e) => ({
       position: e.position.toString(),
       stream_name: e.streamName,

@@ -6,10 +6,11 @@ import { SystemsProjection } from './systems.projection';
 import { TenantsProjection } from './tenants.projection';
 
 export { AuditIndexProjection, KeyLinksProjection, PoliciesProjection, SystemsProjection, TenantsProjection };
-export const defaultProjections = (): Projection[] => [
+/** @param eventsTable the event store's table when it is in the read models' database (enables in-database copies) */
+export const defaultProjections = (eventsTable?: string): Projection[] => [
   new TenantsProjection(),
   new SystemsProjection(),
   new KeyLinksProjection(),
   new PoliciesProjection(),
-  new AuditIndexProjection(),
+  new AuditIndexProjection(eventsTable),
 ];
