@@ -53,6 +53,8 @@ describe('cmk CLI against the running control plane', () => {
 
     const rebuild = await cmk('projections', 'rebuild', 'key-links', '--interval', '20');
     expect(rebuild).toMatchObject({ code: 0, json: { name: 'key-links', done: true } });
+    const all = await cmk('projections', 'rebuild', 'all', '--interval', '20');
+    expect(all).toMatchObject({ code: 0, json: { name: 'all', done: true } });
     const after = await cmk('links', 'get', keyLinkId);
     expect(after.json.status).toBe('revoked');
   });
