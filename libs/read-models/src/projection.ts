@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { RecordedEvent } from '@cmk/event-store';
+import { parseStreamName } from '@cmk/domain';
 
 /**
  * A projection applies a batch of events to its own tables inside the runner's transaction (which also moves
@@ -34,8 +35,18 @@ export abstract class RowFoldProjection implements Projection {
   abstract readonly table: string;
   abstract readonly key: string;
   protected abstract readonly eventTypes: readonly string[];
-  protected abstract idOf(e: RecordedEvent): string;
-  protected abstract evolve(row: Row | undefined, e: RecordedEvent): Row | undefined;
+  protected abstract evolveRow(row: Row | undefined, e: RecordedEvent): Row | undefined;
+
+  /** The row's key: the aggregate's id, from its stream name. */
+  protected idOf(e: RecordedEvent): string {
+    return parseStreamName(e.streamName).id;
+  }
+
+  /** Every event bumps the row's revision and update time; the subclass says what else changes. */
+  protected evolve(row: Row | undefined, e: RecordedEvent): Row | undefined {
+    return this.evolveRow(row ? { ...row, revision: e.revision, updated_at: eventTime(e) } : undefined, e);
+  }
+
 
   get tables(): string[] {
     return [this.table];

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@cmk/event-store';
-import { KEY_LINK_EVENT_TYPES, parseStreamName } from '@cmk/domain';
+import { KEY_LINK_EVENT_TYPES } from '@cmk/domain';
 import { eventTime, Row, RowFoldProjection } from '../projection';
 
 export class KeyLinksProjection extends RowFoldProjection {
@@ -8,11 +8,7 @@ export class KeyLinksProjection extends RowFoldProjection {
   readonly key = 'key_link_id';
   protected readonly eventTypes = KEY_LINK_EVENT_TYPES;
 
-  protected idOf(e: RecordedEvent): string {
-    return parseStreamName(e.streamName).id;
-  }
-
-  protected evolve(row: Row | undefined, e: RecordedEvent): Row | undefined {
+  protected evolveRow(row: Row | undefined, e: RecordedEvent): Row | undefined {
     const d = e.data as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     const at = eventTime(e);
     if (e.type === 'KeyLinked')
@@ -35,18 +31,17 @@ export class KeyLinksProjection extends RowFoldProjection {
         updated_at: at,
       };
     if (!row) return undefined;
-    const next: Row = { ...row, revision: e.revision, updated_at: at };
     switch (e.type) {
       case 'KeyLinkActivated':
-        return { ...next, status: 'active' };
+        return { ...row, status: 'active' };
       case 'KeyLinkRevoked':
-        return { ...next, status: 'revoked', revoked_from: d.previousStatus, revocation_reason: d.reason, revoked_at: at };
+        return { ...row, status: 'revoked', revoked_from: d.previousStatus, revocation_reason: d.reason, revoked_at: at };
       case 'KeyLinkRestored':
-        return { ...next, status: d.restoredStatus, revoked_from: null, revocation_reason: null, revoked_at: null };
+        return { ...row, status: d.restoredStatus, revoked_from: null, revocation_reason: null, revoked_at: null };
       case 'KeyUnlinked':
-        return { ...next, status: 'unlinked' };
+        return { ...row, status: 'unlinked' };
       default:
-        return next;
+        return row;
     }
   }
 }

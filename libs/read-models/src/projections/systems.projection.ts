@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@cmk/event-store';
-import { parseStreamName, SYSTEM_EVENT_TYPES } from '@cmk/domain';
+import { SYSTEM_EVENT_TYPES } from '@cmk/domain';
 import { eventTime, Row, RowFoldProjection } from '../projection';
 
 export class SystemsProjection extends RowFoldProjection {
@@ -8,11 +8,7 @@ export class SystemsProjection extends RowFoldProjection {
   readonly key = 'system_id';
   protected readonly eventTypes = SYSTEM_EVENT_TYPES;
 
-  protected idOf(e: RecordedEvent): string {
-    return parseStreamName(e.streamName).id;
-  }
-
-  protected evolve(row: Row | undefined, e: RecordedEvent): Row | undefined {
+  protected evolveRow(row: Row | undefined, e: RecordedEvent): Row | undefined {
     const d = e.data as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     const at = eventTime(e);
     if (e.type === 'SystemRegistered')
@@ -29,9 +25,8 @@ export class SystemsProjection extends RowFoldProjection {
         updated_at: at,
       };
     if (!row) return undefined;
-    const next: Row = { ...row, revision: e.revision, updated_at: at };
-    if (e.type === 'SystemDeregistered') return { ...next, status: 'deregistered' };
-    if (e.type === 'SystemRebound') return { ...next, key_link_id: d.toKeyLinkId };
-    return next;
+    if (e.type === 'SystemDeregistered') return { ...row, status: 'deregistered' };
+    if (e.type === 'SystemRebound') return { ...row, key_link_id: d.toKeyLinkId };
+    return row;
   }
 }

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@cmk/event-store';
-import { parseStreamName, TENANT_EVENT_TYPES } from '@cmk/domain';
+import { TENANT_EVENT_TYPES } from '@cmk/domain';
 import { eventTime, Row, RowFoldProjection } from '../projection';
 
 const CHANGE_COLUMNS: Record<string, string> = {
@@ -15,11 +15,7 @@ export class TenantsProjection extends RowFoldProjection {
   readonly key = 'tenant_id';
   protected readonly eventTypes = TENANT_EVENT_TYPES;
 
-  protected idOf(e: RecordedEvent): string {
-    return parseStreamName(e.streamName).id;
-  }
-
-  protected evolve(row: Row | undefined, e: RecordedEvent): Row | undefined {
+  protected evolveRow(row: Row | undefined, e: RecordedEvent): Row | undefined {
     const d = e.data as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     const at = eventTime(e);
     if (e.type === 'TenantOnboarded')
@@ -37,19 +33,18 @@ export class TenantsProjection extends RowFoldProjection {
         updated_at: at,
       };
     if (!row) return undefined;
-    const next: Row = { ...row, revision: e.revision, updated_at: at };
     switch (e.type) {
       case 'TenantUpdated':
-        for (const [k, v] of Object.entries(d.changes ?? {})) if (CHANGE_COLUMNS[k]) next[CHANGE_COLUMNS[k]] = v;
-        return next;
+        for (const [k, v] of Object.entries(d.changes ?? {})) if (CHANGE_COLUMNS[k]) row[CHANGE_COLUMNS[k]] = v;
+        return row;
       case 'TenantSuspended':
-        return { ...next, status: 'suspended' };
+        return { ...row, status: 'suspended' };
       case 'TenantResumed':
-        return { ...next, status: 'active' };
+        return { ...row, status: 'active' };
       case 'TenantOffboarded':
-        return { ...next, status: 'offboarded' };
+        return { ...row, status: 'offboarded' };
       default:
-        return next;
+        return row;
     }
   }
 }
