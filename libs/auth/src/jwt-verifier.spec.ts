@@ -36,6 +36,20 @@ describe('JwtVerifier', () => {
     await expect(verifier.verify(await make())).rejects.toThrow(reason);
   });
 
+  it('serves a verified token from its cache only until the token expires', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'clearImmediate', 'queueMicrotask', 'hrtime', 'performance'] });
+    try {
+      jest.setSystemTime(new Date('2026-01-01T00:00:00Z'));
+      const token = await issuer.issue({ subject: 'cached', roles: ['auditor'], ttlSeconds: 60 });
+      expect((await verifier.verify(token)).subject).toBe('cached');
+      expect((await verifier.verify(token)).subject).toBe('cached');
+      jest.setSystemTime(new Date('2026-01-01T00:02:00Z'));
+      await expect(verifier.verify(token)).rejects.toThrow('token expired');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('rejects a wrong audience and a wrong issuer', async () => {
     const other = await DevIssuer.open({ issuer: 'urn:other', audience: 'cmk' });
     const otherVerifier = new JwtVerifier({ issuer: 'urn:test', audience: 'cmk', jwks: other.jwks, rolesClaim: 'roles', tenantClaim: 'tenants', clockToleranceSeconds: 0 });
