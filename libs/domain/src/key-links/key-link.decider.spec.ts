@@ -1,7 +1,8 @@
 import fc from 'fast-check';
+import type { Decider } from '../shared/decider';
 import { given } from '../testing';
-import { KeyLinkCommand, TenantFact } from './key-link.commands';
-import { keyLinkDecider as d } from './key-link.decider';
+import type { KeyLinkCommand, TenantFact } from './key-link.commands';
+import { keyLinkDecider as d, KeyLinkState } from './key-link.decider';
 import type { KeyLinkEvent } from './key-link.events';
 
 const K = 'k-1';
@@ -12,93 +13,237 @@ const linked: KeyLinkEvent = {
 };
 const link = { type: 'LinkKey' as const, ...linked.data, tenant: 'active' as TenantFact };
 const activated: KeyLinkEvent = { type: 'KeyLinkActivated', data: { keyLinkId: K, tenantId: T } };
-const revokedFromActive: KeyLinkEvent = { type: 'KeyLinkRevoked', data: { keyLinkId: K, tenantId: T, reason: 'incident', previousStatus: 'active' } };
+const revokedFrom = (previousStatus: 'pending' | 'active', reason = 'incident'): KeyLinkEvent => ({ type: 'KeyLinkRevoked', data: { keyLinkId: K, tenantId: T, reason, previousStatus } });
+const restoredTo = (restoredStatus: 'pending' | 'active', reason = 'fixed'): KeyLinkEvent => ({ type: 'KeyLinkRestored', data: { keyLinkId: K, tenantId: T, reason, restoredStatus } });
 const unlinked: KeyLinkEvent = { type: 'KeyUnlinked', data: { keyLinkId: K, tenantId: T, reason: 'retired' } };
 
+const activate = (tenant: TenantFact = 'active'): KeyLinkCommand => ({ type: 'ActivateKeyLink', keyLinkId: K, tenant });
+const revoke = (reason = 'incident'): KeyLinkCommand => ({ type: 'RevokeKeyLink', keyLinkId: K, reason });
+const restore = (tenant: TenantFact = 'active', reason = 'fixed'): KeyLinkCommand => ({ type: 'RestoreKeyLink', keyLinkId: K, reason, tenant });
+const unlink = (reason = 'retired'): KeyLinkCommand => ({ type: 'UnlinkKey', keyLinkId: K, reason });
+
+/** Histories by the status they leave the link in. */
+const pending = [linked];
+const active = [linked, activated];
+const revokedActive = [linked, activated, revokedFrom('active')];
+const revokedPending = [linked, revokedFrom('pending')];
+const gone = [linked, unlinked];
+
 describe('key link decider', () => {
-  it('links a key for an active tenant as pending', () => void given(d).when(link).then([linked]));
-  it.each([
-    ['missing', 'tenant.not-found'],
-    ['suspended', 'tenant.not-active'],
-    ['offboarded', 'tenant.not-active'],
-  ])('refuses linking for a %s tenant', (tenant, code) => void given(d).when({ ...link, tenant: tenant as TenantFact }).thenThrows({ code }));
-  it.each([
-    [{ providerKind: 'vault' }, 'key-link.providerKind'],
-    [{ mode: 'BYOB' }, 'key-link.mode'],
-    [{ algorithm: 'DES' }, 'key-link.algorithm'],
-    [{ keySize: 100 }, 'key-link.keySize'],
-    [{ algorithm: 'RSA', keySize: 256 }, 'key-link.keySize'],
-    [{ keyReference: ' ' }, 'key-link.keyReference'],
-    [{ providerRegion: 'Frankfurt!' }, 'region.format'],
-  ])('refuses %j (%s)', (over, code) => void given(d).when({ ...link, ...over } as never).thenThrows({ kind: 'validation', code }));
-  it('refuses a second link with the same id', () => void given(d, [linked]).when(link).thenThrows({ code: 'key-link.exists' }));
+  describe('LinkKey', () => {
+    it('links a key for an active tenant as pending', () => void given(d).when(link).then([linked]));
 
-  it('activates once, then is idempotent; re-checks the tenant', () => {
-    given(d, [linked]).when({ type: 'ActivateKeyLink', keyLinkId: K, tenant: 'active' }).then([activated]);
-    given(d, [linked, activated]).when({ type: 'ActivateKeyLink', keyLinkId: K, tenant: 'active' }).thenNothing();
-    given(d, [linked]).when({ type: 'ActivateKeyLink', keyLinkId: K, tenant: 'suspended' }).thenThrows({ code: 'tenant.not-active' });
-    given(d).when({ type: 'ActivateKeyLink', keyLinkId: K, tenant: 'active' }).thenThrows({ code: 'key-link.not-found' });
+    it.each([
+      ['AES', 128], ['AES', 192], ['AES', 256],
+      ['RSA', 2048], ['RSA', 3072], ['RSA', 4096],
+      ['EC', 256], ['EC', 384], ['EC', 521],
+    ])('accepts %s-%i', (algorithm, keySize) => {
+      given(d).when({ ...link, algorithm, keySize } as KeyLinkCommand).then([{ type: 'KeyLinked', data: { ...linked.data, algorithm, keySize } } as KeyLinkEvent]);
+    });
+
+    it('records only the declared fields, never the tenant fact or anything else the command carries', () => {
+      given(d).when({ ...link, privateKeyPem: '-----BEGIN PRIVATE KEY-----' } as never).then([linked]);
+    });
+
+    it.each([
+      ['missing', 'not-found', 'tenant.not-found'],
+      ['suspended', 'invalid-state', 'tenant.not-active'],
+      ['offboarded', 'invalid-state', 'tenant.not-active'],
+    ])('refuses linking for a %s tenant (%s)', (tenant, kind, code) => void given(d).when({ ...link, tenant: tenant as TenantFact }).thenThrows({ kind: kind as never, code }));
+
+    it.each([
+      [{ providerKind: 'vault' }, 'key-link.providerKind'],
+      [{ mode: 'BYOB' }, 'key-link.mode'],
+      [{ algorithm: 'DES' }, 'key-link.algorithm'],
+      [{ keySize: 100 }, 'key-link.keySize'],
+      [{ algorithm: 'RSA', keySize: 256 }, 'key-link.keySize'],
+      [{ algorithm: 'EC', keySize: 2048 }, 'key-link.keySize'],
+      [{ keyReference: ' ' }, 'key-link.keyReference'],
+      [{ providerRegion: 'Frankfurt!' }, 'region.format'],
+    ])('refuses %j (%s)', (over, code) => void given(d).when({ ...link, ...over } as never).thenThrows({ kind: 'validation', code }));
+
+    it('refuses a command without a key reference or provider region', () => {
+      given(d).when({ ...link, keyReference: undefined } as never).thenThrows({ kind: 'validation', code: 'key-link.keyReference' });
+      given(d).when({ ...link, providerRegion: undefined } as never).thenThrows({ kind: 'validation', code: 'region.format' });
+    });
+
+    it.each([
+      ['pending', pending],
+      ['active', active],
+      ['revoked', revokedActive],
+      ['unlinked', gone],
+    ])('refuses a second link with the same id when it is %s', (_status, history) => void given(d, history).when(link).thenThrows({ kind: 'invalid-state', code: 'key-link.exists' }));
   });
 
-  it('revokes pending or active links, idempotently, with a reason', () => {
-    given(d, [linked, activated]).when({ type: 'RevokeKeyLink', keyLinkId: K, reason: 'incident' }).then([revokedFromActive]);
-    given(d, [linked]).when({ type: 'RevokeKeyLink', keyLinkId: K, reason: 'x' }).then([{ type: 'KeyLinkRevoked', data: { keyLinkId: K, tenantId: T, reason: 'x', previousStatus: 'pending' } }]);
-    given(d, [linked, activated, revokedFromActive]).when({ type: 'RevokeKeyLink', keyLinkId: K, reason: 'again' }).thenNothing();
-    given(d, [linked]).when({ type: 'RevokeKeyLink', keyLinkId: K, reason: '' }).thenThrows({ code: 'reason.required' });
-    given(d).when({ type: 'RevokeKeyLink', keyLinkId: K, reason: 'x' }).thenThrows({ code: 'key-link.not-found' });
+  describe('ActivateKeyLink', () => {
+    it('activates a pending link', () => void given(d, pending).when(activate()).then([activated]));
+    it('activating an active link records nothing', () => void given(d, active).when(activate()).thenNothing());
+
+    it('re-checks the tenant', () => {
+      given(d, pending).when(activate('suspended')).thenThrows({ kind: 'invalid-state', code: 'tenant.not-active' });
+      given(d, pending).when(activate('offboarded')).thenThrows({ kind: 'invalid-state', code: 'tenant.not-active' });
+      given(d, pending).when(activate('missing')).thenThrows({ kind: 'not-found', code: 'tenant.not-found' });
+    });
+
+    it('refuses unknown and unlinked links', () => {
+      given(d).when(activate()).thenThrows({ kind: 'not-found', code: 'key-link.not-found' });
+      given(d, gone).when(activate()).thenThrows({ kind: 'invalid-state', code: 'key-link.unlinked' });
+    });
   });
 
-  it('revocation wins: activation cannot undo it, only restore can, back to the status it had', () => {
-    given(d, [linked, activated, revokedFromActive]).when({ type: 'ActivateKeyLink', keyLinkId: K, tenant: 'active' }).thenThrows({ code: 'key-link.revoked' });
-    given(d, [linked, activated, revokedFromActive]).when({ type: 'RestoreKeyLink', keyLinkId: K, reason: 'fixed', tenant: 'active' }).then([
-      { type: 'KeyLinkRestored', data: { keyLinkId: K, tenantId: T, reason: 'fixed', restoredStatus: 'active' } },
-    ]);
-    const revokedPending: KeyLinkEvent = { type: 'KeyLinkRevoked', data: { keyLinkId: K, tenantId: T, reason: 'x', previousStatus: 'pending' } };
-    given(d, [linked, revokedPending]).when({ type: 'RestoreKeyLink', keyLinkId: K, reason: 'fixed', tenant: 'active' }).then([
-      { type: 'KeyLinkRestored', data: { keyLinkId: K, tenantId: T, reason: 'fixed', restoredStatus: 'pending' } },
-    ]);
-  });
-  it('refuses restoring what is not revoked, without a reason, or for an inactive tenant', () => {
-    given(d, [linked, activated]).when({ type: 'RestoreKeyLink', keyLinkId: K, reason: 'x', tenant: 'active' }).thenThrows({ code: 'key-link.not-revoked' });
-    given(d, [linked, activated, revokedFromActive]).when({ type: 'RestoreKeyLink', keyLinkId: K, reason: '', tenant: 'active' }).thenThrows({ code: 'reason.required' });
-    given(d, [linked, activated, revokedFromActive]).when({ type: 'RestoreKeyLink', keyLinkId: K, reason: 'x', tenant: 'offboarded' }).thenThrows({ code: 'tenant.not-active' });
+  describe('RevokeKeyLink', () => {
+    it('revokes an active link, remembering it was active', () => void given(d, active).when(revoke()).then([revokedFrom('active')]));
+    it('revokes a pending link, remembering it was pending', () => void given(d, pending).when(revoke('x')).then([revokedFrom('pending', 'x')]));
+
+    it('revoking a revoked link records nothing', () => {
+      given(d, revokedActive).when(revoke('again')).thenNothing();
+      given(d, revokedPending).when(revoke('again')).thenNothing();
+    });
+
+    it('requires a reason', () => {
+      given(d, pending).when(revoke('')).thenThrows({ kind: 'validation', code: 'reason.required' });
+      given(d, active).when(revoke('  ')).thenThrows({ kind: 'validation', code: 'reason.required' });
+    });
+
+    it('refuses unknown and unlinked links', () => {
+      given(d).when(revoke()).thenThrows({ kind: 'not-found', code: 'key-link.not-found' });
+      given(d, gone).when(revoke()).thenThrows({ kind: 'invalid-state', code: 'key-link.unlinked' });
+    });
   });
 
-  it('unlinks revoked or pending links; an active link must be revoked first; unlinking is final', () => {
-    given(d, [linked, activated, revokedFromActive]).when({ type: 'UnlinkKey', keyLinkId: K, reason: 'retired' }).then([unlinked]);
-    given(d, [linked]).when({ type: 'UnlinkKey', keyLinkId: K, reason: 'retired' }).then([unlinked]);
-    given(d, [linked, activated]).when({ type: 'UnlinkKey', keyLinkId: K, reason: 'retired' }).thenThrows({ code: 'key-link.active' });
-    given(d, [linked, unlinked]).when({ type: 'RestoreKeyLink', keyLinkId: K, reason: 'x', tenant: 'active' }).thenThrows({ code: 'key-link.unlinked' });
-    given(d, [linked, unlinked]).when({ type: 'RevokeKeyLink', keyLinkId: K, reason: 'x' }).thenThrows({ code: 'key-link.unlinked' });
-    given(d, [linked]).when({ type: 'UnlinkKey', keyLinkId: K, reason: ' ' }).thenThrows({ code: 'reason.required' });
+  describe('revocation wins', () => {
+    it('activation cannot undo a revocation, whatever the link was before', () => {
+      given(d, revokedActive).when(activate()).thenThrows({ kind: 'invalid-state', code: 'key-link.revoked' });
+      given(d, revokedPending).when(activate()).thenThrows({ kind: 'invalid-state', code: 'key-link.revoked' });
+    });
+
+    it('says "revoked" before looking at the tenant', () => void given(d, revokedActive).when(activate('suspended')).thenThrows({ code: 'key-link.revoked' }));
+
+    it('only a restore brings the link back, to the status it was revoked from', () => {
+      given(d, revokedActive).when(restore()).then([restoredTo('active')]);
+      given(d, revokedPending).when(restore()).then([restoredTo('pending')]);
+    });
+
+    it('after a restore, the link behaves as it did before the revocation', () => {
+      given(d, [...revokedActive, restoredTo('active')]).when(activate()).thenNothing();
+      given(d, [...revokedPending, restoredTo('pending')]).when(activate()).then([activated]);
+      given(d, [...revokedActive, restoredTo('active')]).when(unlink()).thenThrows({ code: 'key-link.active' });
+    });
+
+    it('a second revocation remembers the status at that time', () => {
+      given(d, [...revokedPending, restoredTo('pending'), activated]).when(revoke()).then([revokedFrom('active')]);
+      given(d, [...revokedPending, restoredTo('pending'), activated, revokedFrom('active')]).when(restore()).then([restoredTo('active')]);
+    });
   });
 
-  it('property: once revoked, only a restore event ever leaves the revoked status', () => {
-    const command = fc.oneof(
-      fc.constant<KeyLinkCommand>({ type: 'ActivateKeyLink', keyLinkId: K, tenant: 'active' }),
-      fc.constant<KeyLinkCommand>({ type: 'RevokeKeyLink', keyLinkId: K, reason: 'r' }),
-      fc.constant<KeyLinkCommand>({ type: 'RestoreKeyLink', keyLinkId: K, reason: 'r', tenant: 'active' }),
-      fc.constant<KeyLinkCommand>({ type: 'UnlinkKey', keyLinkId: K, reason: 'r' }),
-      fc.constant<KeyLinkCommand>(link),
+  describe('RestoreKeyLink', () => {
+    it.each([
+      ['pending', pending],
+      ['active', active],
+      ['restored', [...revokedActive, restoredTo('active')]],
+    ])('refuses restoring a %s link (key-link.not-revoked)', (_status, history) => void given(d, history).when(restore()).thenThrows({ kind: 'invalid-state', code: 'key-link.not-revoked' }));
+
+    it('requires a reason', () => void given(d, revokedActive).when(restore('active', '')).thenThrows({ kind: 'validation', code: 'reason.required' }));
+
+    it.each([
+      ['suspended', 'invalid-state', 'tenant.not-active'],
+      ['offboarded', 'invalid-state', 'tenant.not-active'],
+      ['missing', 'not-found', 'tenant.not-found'],
+    ])('refuses restoring for a %s tenant', (tenant, kind, code) => void given(d, revokedActive).when(restore(tenant as TenantFact)).thenThrows({ kind: kind as never, code }));
+
+    it('refuses unknown and unlinked links', () => {
+      given(d).when(restore()).thenThrows({ kind: 'not-found', code: 'key-link.not-found' });
+      given(d, gone).when(restore()).thenThrows({ kind: 'invalid-state', code: 'key-link.unlinked' });
+      given(d, [...revokedActive, unlinked]).when(restore()).thenThrows({ kind: 'invalid-state', code: 'key-link.unlinked' });
+    });
+  });
+
+  describe('UnlinkKey', () => {
+    it('unlinks a revoked or pending link', () => {
+      given(d, revokedActive).when(unlink()).then([unlinked]);
+      given(d, revokedPending).when(unlink()).then([unlinked]);
+      given(d, pending).when(unlink()).then([unlinked]);
+    });
+
+    it('refuses unlinking an active link: revoke it first', () => {
+      const error = given(d, active).when(unlink()).thenThrows({ kind: 'invalid-state', code: 'key-link.active' });
+      expect(error.message).toMatch(/revoke it before unlinking/);
+    });
+
+    it('requires a reason', () => void given(d, pending).when(unlink(' ')).thenThrows({ kind: 'validation', code: 'reason.required' }));
+
+    it('unlinking is final: every command is refused afterwards', () => {
+      given(d, gone).when(unlink()).thenThrows({ code: 'key-link.unlinked' });
+      given(d, gone).when(activate()).thenThrows({ code: 'key-link.unlinked' });
+      given(d, gone).when(revoke()).thenThrows({ code: 'key-link.unlinked' });
+      given(d, gone).when(restore()).thenThrows({ code: 'key-link.unlinked' });
+      given(d, gone).when(link).thenThrows({ code: 'key-link.exists' });
+    });
+
+    it('refuses unknown links', () => void given(d).when(unlink()).thenThrows({ kind: 'not-found', code: 'key-link.not-found' }));
+  });
+
+  describe('property: revocation wins', () => {
+    const tenant = fc.constantFrom<TenantFact>('active', 'active', 'active', 'suspended', 'offboarded', 'missing');
+    const reason = fc.constantFrom('r', 'r', '', ' ');
+    const command: fc.Arbitrary<KeyLinkCommand> = fc.oneof(
+      { weight: 1, arbitrary: tenant.map((t): KeyLinkCommand => ({ ...link, tenant: t })) },
+      { weight: 3, arbitrary: tenant.map(activate) },
+      { weight: 3, arbitrary: reason.map(revoke) },
+      { weight: 3, arbitrary: fc.tuple(tenant, reason).map(([t, r]) => restore(t, r)) },
+      { weight: 1, arbitrary: reason.map(unlink) },
     );
-    fc.assert(
-      fc.property(fc.array(command, { maxLength: 40 }), (commands) => {
-        let state = d.evolve(d.initialState, linked);
+    // Most sequences start by linking, so that the other commands have something to act on.
+    const sequence = fc.tuple(fc.boolean(), fc.array(command, { maxLength: 40 })).map(([startLinked, rest]) => (startLinked ? [link as KeyLinkCommand, ...rest] : rest));
+
+    /**
+     * Apply the commands in order, skipping those the decider refuses. From the first KeyLinkRevoked until a
+     * KeyLinkRestored, the link is never pending or active: every event either keeps it revoked or unlinks it
+     * (final; an active link can only be unlinked after revocation, so unlinking from revoked is the designed way
+     * out). A KeyLinkRestored only ever comes from a RestoreKeyLink, and restores the status revoked from.
+     */
+    const revocationWins = (decider: Decider<KeyLinkCommand, KeyLinkEvent, KeyLinkState>) =>
+      fc.property(sequence, (commands) => {
+        let state = decider.initialState;
+        let revokedFrom: 'pending' | 'active' | undefined; // set while a revocation is in force
         for (const c of commands) {
-          let events: KeyLinkEvent[] = [];
+          let events: KeyLinkEvent[];
           try {
-            events = d.decide(c, state);
+            events = decider.decide(c, state);
           } catch {
             continue;
           }
           for (const e of events) {
-            const wasRevoked = state.exists && state.status === 'revoked';
-            state = d.evolve(state, e);
-            if (wasRevoked && state.exists && state.status !== 'revoked' && state.status !== 'unlinked') expect(e.type).toBe('KeyLinkRestored');
+            if (e.type === 'KeyLinkRestored') {
+              if (c.type !== 'RestoreKeyLink') throw new Error(`${c.type} produced ${e.type}`);
+              if (revokedFrom === undefined) throw new Error('restored a link that was not revoked');
+              if (e.data.restoredStatus !== revokedFrom) throw new Error(`restored to ${e.data.restoredStatus}, but it was revoked from ${revokedFrom}`);
+            }
+            const before = state;
+            state = decider.evolve(state, e);
+            if (e.type === 'KeyLinkRevoked' && before.exists && revokedFrom === undefined) revokedFrom = before.status as 'pending' | 'active';
+            if (e.type === 'KeyLinkRestored') revokedFrom = undefined;
+            if (revokedFrom !== undefined && !(state.exists && (state.status === 'revoked' || state.status === 'unlinked')))
+              throw new Error(`${c.type} produced ${e.type}, which left the revoked link ${state.exists ? state.status : 'gone'}`);
           }
         }
-      }),
-      { numRuns: 500 },
-    );
+      });
+
+    it('holds for the key link decider', () => {
+      fc.assert(revocationWins(d), { numRuns: 1000 });
+    });
+
+    // The property must be able to fail: each of these deciders lets a revoked link escape without a restore.
+    const escape = (name: string, breach: (c: KeyLinkCommand, s: KeyLinkState) => KeyLinkEvent[] | undefined) =>
+      [name, { ...d, decide: (c: KeyLinkCommand, s: KeyLinkState) => breach(c, s) ?? d.decide(c, s) }] as const;
+    const isRevoked = (s: KeyLinkState): s is Extract<KeyLinkState, { exists: true }> => s.exists && s.status === 'revoked';
+    it.each([
+      escape('activation re-enables a revoked link', (c, s) => (c.type === 'ActivateKeyLink' && isRevoked(s) ? [activated] : undefined)),
+      escape('a repeated revocation restores', (c, s) => (c.type === 'RevokeKeyLink' && isRevoked(s) ? [restoredTo(s.revokedFrom ?? 'pending')] : undefined)),
+      escape('re-linking a revoked link resets it to pending', (c, s) => (c.type === 'LinkKey' && isRevoked(s) ? [linked] : undefined)),
+      escape('restore always returns to active', (c, s) => (c.type === 'RestoreKeyLink' && isRevoked(s) && c.reason.trim() ? [restoredTo('active')] : undefined)),
+    ])('catches a decider where %s', (_name, broken) => {
+      expect(fc.check(revocationWins(broken), { numRuns: 1000, seed: 20260101 }).failed).toBe(true);
+    });
   });
 });

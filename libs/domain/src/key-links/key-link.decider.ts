@@ -48,8 +48,9 @@ export const keyLinkDecider: Decider<KeyLinkCommand, KeyLinkEvent, KeyLinkState>
         if (!command.keyReference?.trim()) throw invalid('key-link.keyReference', 'keyReference must not be empty', { field: 'keyReference' });
         if (!isRegion(command.providerRegion))
           throw invalid('region.format', `providerRegion "${command.providerRegion}" is not a region name like eu-central-1`, { field: 'providerRegion' });
-        const { type: _t, tenant: _f, ...data } = command;
-        return [{ type: 'KeyLinked', data }];
+        // Name the fields: whatever else the command object carries must not end up in the audit log.
+        const { keyLinkId, tenantId, providerKind, mode, keyReference, algorithm, keySize, providerRegion } = command;
+        return [{ type: 'KeyLinked', data: { keyLinkId, tenantId, providerKind, mode, keyReference, algorithm, keySize, providerRegion } }];
       }
       case 'ActivateKeyLink': {
         const link = requireLink(state, command.keyLinkId);

@@ -21,6 +21,13 @@ function requireValidDocument(document: unknown): void {
     });
 }
 
+/** JSON with object keys sorted: PostgreSQL JSONB does not keep key order, so documents read back compare by content. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
 export const policyDecider: Decider<PolicyCommand, PolicyEvent, PolicyState> = {
   initialState: { exists: false },
 
@@ -52,7 +59,7 @@ export const policyDecider: Decider<PolicyCommand, PolicyEvent, PolicyState> = {
             policyId: command.policyId,
             latestVersion: latest,
           });
-        if (JSON.stringify(state.versions[state.versions.length - 1].document) === JSON.stringify(command.document)) return [];
+        if (canonicalJson(state.versions[state.versions.length - 1].document) === canonicalJson(command.document)) return [];
         return [{ type: 'PolicyRevised', data: { policyId: command.policyId, version: latest + 1, document: command.document } }];
       }
     }
@@ -84,16 +91,17 @@ export const policyScopeDecider: Decider<PolicyScopeCommand, PolicyScopeEvent, P
     switch (command.type) {
       case 'AssignPolicy': {
         if (!command.policy.exists) throw notFound('policy', command.policyId);
-        if (command.version !== undefined && (command.version < 1 || command.version > command.policy.latestVersion))
+        if (command.version !== undefined && (!Number.isInteger(command.version) || command.version < 1 || command.version > command.policy.latestVersion))
           throw invalid('policy.version', `policy ${command.policyId} has no version ${command.version} (latest is ${command.policy.latestVersion})`, {
             field: 'version',
           });
         const version = command.version ?? 'latest';
-        if (state.assignments[command.policyId] === version) return [];
+        if (Object.hasOwn(state.assignments, command.policyId) && state.assignments[command.policyId] === version) return [];
         return [{ type: 'PolicyAssigned', data: { scope: command.scope, policyId: command.policyId, version } }];
       }
       case 'UnassignPolicy': {
-        if (!(command.policyId in state.assignments))
+        // hasOwn, not `in`: "toString" or "constructor" are on every object's prototype, not assigned policies.
+        if (!Object.hasOwn(state.assignments, command.policyId))
           throw notFound('policy-assignment', `${command.policyId}@${command.scope}`);
         return [{ type: 'PolicyUnassigned', data: { scope: command.scope, policyId: command.policyId } }];
       }

@@ -27,9 +27,16 @@ function validateContacts(contacts: Contact[] | undefined): void {
   }
 }
 
-function validateRegion(region: string | undefined, field: string): void {
-  if (region !== undefined && !isRegion(region))
+function validateRegion(region: string | undefined, field: string, required = false): void {
+  if ((region !== undefined || required) && !isRegion(region as string))
     throw invalid('region.format', `${field} "${region}" is not a region name like eu-central-1`, { field });
+}
+
+/** JSON with object keys sorted: PostgreSQL JSONB does not keep key order, so values read back compare by content. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }
 
 export const tenantDecider: Decider<TenantCommand, TenantEvent, TenantState> = {
@@ -44,10 +51,11 @@ export const tenantDecider: Decider<TenantCommand, TenantEvent, TenantState> = {
           throw invalid('tenant.jurisdiction', `jurisdiction must be one of ${JURISDICTIONS.join(', ')}`, { field: 'jurisdiction' });
         if (!DATA_CLASSIFICATIONS.includes(command.dataClassification))
           throw invalid('tenant.dataClassification', `dataClassification must be one of ${DATA_CLASSIFICATIONS.join(', ')}`, { field: 'dataClassification' });
-        validateRegion(command.homeRegion, 'homeRegion');
+        validateRegion(command.homeRegion, 'homeRegion', true);
         validateContacts(command.contacts);
-        const { type: _type, ...data } = command;
-        return [{ type: 'TenantOnboarded', data: { ...data, displayName: data.displayName.trim(), contacts: data.contacts ?? [] } }];
+        // Name the fields: whatever else the command object carries must not end up in the audit log.
+        const { tenantId, displayName, jurisdiction, homeRegion, dataClassification, contacts } = command;
+        return [{ type: 'TenantOnboarded', data: { tenantId, displayName: displayName.trim(), jurisdiction, homeRegion, dataClassification, contacts: contacts ?? [] } }];
       }
       case 'UpdateTenant': {
         const current = requireExisting(state, command.tenantId);
@@ -58,9 +66,11 @@ export const tenantDecider: Decider<TenantCommand, TenantEvent, TenantState> = {
         validateRegion(command.homeRegion, 'homeRegion');
         validateContacts(command.contacts);
         const changes: Record<string, unknown> = {};
+        // Trimmed as at onboarding, so " ACME " neither differs from "ACME" nor gets stored padded.
+        const proposed = { ...command, displayName: command.displayName?.trim() };
         for (const key of ['displayName', 'homeRegion', 'dataClassification', 'contacts'] as const) {
-          const value = command[key];
-          if (value !== undefined && JSON.stringify(value) !== JSON.stringify(current[key])) changes[key] = value;
+          const value = proposed[key];
+          if (value !== undefined && canonicalJson(value) !== canonicalJson(current[key])) changes[key] = value;
         }
         // Nothing changed: record nothing rather than an empty fact.
         if (Object.keys(changes).length === 0) return [];
