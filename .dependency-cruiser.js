@@ -20,14 +20,14 @@ const NOT_FOR_THE_CORE = `^((libs/(${ADAPTER_LIBS})|apps|test)/|@cmk/(${ADAPTER_
 /** Node built-ins that do I/O; the pure core decides, it does not read, write or talk. */
 const IO_BUILTINS = '^(fs|fs/promises|net|http|https|http2|dgram|dns|dns/promises|tls|child_process|cluster|worker_threads|readline|inspector)$';
 
-const PURE_CORE = '^libs/(domain|policy)/';
+const PURE_CORE = '^libs/(domain|policy|orbital)/';
 
 module.exports = {
   forbidden: [
     {
       name: 'pure-core-imports-no-frameworks',
       comment:
-        'libs/domain and libs/policy are pure: no Nest, TypeORM, pg, Kafka, gRPC, cloud SDKs, PGlite, jose or pino. ' +
+        'libs/domain, libs/policy and libs/orbital are pure: no Nest, TypeORM, pg, Kafka, gRPC, cloud SDKs, PGlite, jose or pino. ' +
         'Type-only imports count too: the core must compile without these packages.',
       severity: 'error',
       from: { path: PURE_CORE },
@@ -35,14 +35,14 @@ module.exports = {
     },
     {
       name: 'pure-core-imports-no-adapters',
-      comment: 'libs/domain and libs/policy never import adapters, read models, apps or the system test support.',
+      comment: 'libs/domain, libs/policy and libs/orbital never import adapters, read models, apps or the system test support.',
       severity: 'error',
       from: { path: PURE_CORE },
       to: { path: NOT_FOR_THE_CORE },
     },
     {
       name: 'pure-core-does-no-io',
-      comment: 'libs/domain and libs/policy do no I/O (design: "No Nest, no I/O").',
+      comment: 'libs/domain, libs/policy and libs/orbital do no I/O (design: "No Nest, no I/O").',
       severity: 'error',
       from: { path: PURE_CORE },
       to: { dependencyTypes: ['core'], path: IO_BUILTINS },

@@ -1,0 +1,161 @@
+/**
+ * The Orbital contract: what the mesh bridge publishes for regional workers and what workers send back.
+ * Pure types and codecs, shared by apps/mesh-bridge (producer) and apps/regional-worker (consumer).
+ *
+ * Every message published by the bridge carries the event store's global position of the event that caused it
+ * (JSON field `position`, decimal string, and the MESH_POSITION_HEADER). Consumers keep, per tenant, the highest
+ * position applied and drop anything at or below it, so redeliveries and bridge re-sends after a crash are harmless.
+ */
+
+/** Topic names. Region topics are per region; every other topic is shared by all regions. */
+export const OrbitalTopics = {
+  /** Compacted, key = tenantId, value = TenantStateMessage (latest full view per tenant). Bootstrap source. */
+  state: 'cmk.tenant-state',
+  /** Per region, key = tenantId, value = TenantStateMessage: changes of tenants the region may serve, plus a
+   *  final `removed` view when a tenant leaves the region (geofence change, offboarding). */
+  regionDeltas: (region: string) => `cmk.region.${region}.deltas`,
+  /** Every region consumes it; key = tenantId, value = RevocationMessage. Small, published without batching. */
+  revocations: 'cmk.revocations',
+  /** Key = worker id, value = AckMessage. Consumed by the bridge and appended to the event store. */
+  acks: 'cmk.acks',
+  /** Key = worker id, value = UsageMessage. Consumed by the bridge and appended to the event store. */
+  usage: 'cmk.usage',
+  /** One partition, key = 'bridge', value = HeartbeatMessage, published every heartbeat interval. */
+  heartbeat: 'cmk.heartbeat',
+} as const;
+
+export type TenantStatus = 'active' | 'suspended' | 'offboarded';
+export type KeyLinkStatus = 'pending' | 'active' | 'revoked' | 'unlinked';
+
+export interface KeyLinkView {
+  keyLinkId: string;
+  status: KeyLinkStatus;
+  providerKind: string;
+  mode: 'BYOK' | 'HYOK';
+  /** Reference to the L1 key at the customer's root of trust (never key material). */
+  keyReference: string;
+  algorithm: string;
+  keySize: number;
+  providerRegion: string;
+}
+
+export interface SystemView {
+  systemId: string;
+  /** Registered systems only; a deregistered system is absent from the view. */
+  keyLinkId: string;
+  region: string;
+}
+
+/** Everything a worker needs to decide a tenant's requests locally. */
+export interface TenantView {
+  tenantId: string;
+  status: TenantStatus;
+  jurisdiction: string;
+  homeRegion: string;
+  /** Regions where the tenant's keys may be unwrapped (the geofence of its effective policies for its
+   *  jurisdiction); null = no geofence applies, every region may serve it. */
+  allowedRegions: string[] | null;
+  /** Fail-closed bound: a worker that has not heard a heartbeat for longer denies this tenant. */
+  maxStalenessMs: number;
+  systems: Record<string, SystemView>;
+  keyLinks: Record<string, KeyLinkView>;
+}
+
+export interface TenantStateMessage {
+  kind: 'tenant-state';
+  /** Global position (decimal string) of the last event folded into this view. */
+  position: string;
+  tenantId: string;
+  /** True when the tenant is no longer served by the receiving region (or anywhere, once offboarded). */
+  removed: boolean;
+  view: TenantView;
+}
+
+export type RevocationCause = 'KeyLinkRevoked' | 'KeyUnlinked' | 'TenantSuspended' | 'TenantOffboarded';
+
+/** The kill switch lane. A worker that applies it zeroises the tenant's unwrapped L2 keys and denies at once. */
+export interface RevocationMessage {
+  kind: 'revocation';
+  position: string;
+  cause: RevocationCause;
+  tenantId: string;
+  /** Absent for tenant-wide causes (suspension, offboarding): then every link of the tenant is cut. */
+  keyLinkId?: string;
+  /** When the event was recorded in the event store (ISO 8601). */
+  recordedAt: string;
+}
+
+/** A worker's confirmation that it enforces a revocation. The bridge appends it as RevocationEnforced. */
+export interface AckMessage {
+  kind: 'revocation-enforced';
+  workerId: string;
+  region: string;
+  tenantId: string;
+  keyLinkId?: string;
+  cause: RevocationCause;
+  /** Position of the revocation enforced. */
+  revocationPosition: string;
+  /** ISO 8601 time at which the worker started denying. */
+  enforcedAt: string;
+}
+
+export interface UsageCount {
+  tenantId: string;
+  systemId: string;
+  operation: 'generate-data-key' | 'wrap' | 'unwrap';
+  outcome: 'allowed' | 'denied';
+  count: number;
+}
+
+/** Operation counts of one worker over [windowStart, windowEnd). */
+export interface UsageMessage {
+  kind: 'usage';
+  workerId: string;
+  region: string;
+  /** Unique per worker and window, so a re-sent report is recognised. */
+  reportId: string;
+  windowStart: string;
+  windowEnd: string;
+  counts: UsageCount[];
+}
+
+export interface HeartbeatMessage {
+  kind: 'heartbeat';
+  /** Increases each time a bridge instance starts; workers ignore heartbeats from an older epoch. */
+  epoch: number;
+  /** The bridge's checkpoint: everything at or below has been published. */
+  position: string;
+  sentAt: string;
+}
+
+export type OrbitalMessage = TenantStateMessage | RevocationMessage | AckMessage | UsageMessage | HeartbeatMessage;
+
+export class OrbitalDecodeError extends Error {
+  readonly name = 'OrbitalDecodeError';
+}
+
+export function encodeMessage(message: OrbitalMessage): Buffer {
+  return Buffer.from(JSON.stringify(message), 'utf8');
+}
+
+const KINDS = new Set(['tenant-state', 'revocation', 'revocation-enforced', 'usage', 'heartbeat']);
+
+/** Parses a message and checks its kind (and, where given, the kind expected on that topic). */
+export function decodeMessage<K extends OrbitalMessage['kind']>(
+  value: Buffer | string,
+  expected?: K,
+): Extract<OrbitalMessage, { kind: K }> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
+  } catch {
+    throw new OrbitalDecodeError('message is not JSON');
+  }
+  const kind = (parsed as { kind?: unknown } | null)?.kind;
+  if (typeof kind !== 'string' || !KINDS.has(kind)) throw new OrbitalDecodeError(`unknown message kind ${String(kind)}`);
+  if (expected && kind !== expected) throw new OrbitalDecodeError(`expected a ${expected} message, got ${kind}`);
+  return parsed as Extract<OrbitalMessage, { kind: K }>;
+}
+
+/** Default fail-closed bound when no policy sets one. */
+export const DEFAULT_MAX_STALENESS_MS = 2000;
