@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: everything, on a fresh machine. Brings up the real services the suites need (PostgreSQL from
-# Debian's packages, started on a free port by the jest global setup), type-checks, checks the layer rules,
+# Debian's packages, and a single-node Kafka from Maven Central, both started on free ports by the jest global setup), type-checks, checks the layer rules,
 # and runs every suite: units (*.spec.ts), adapters against real services (*.int-spec.ts), whole system (*.e2e-spec.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,18 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     exit 1
   fi
 fi
+
+# Kafka for the mesh suites: Java 17+ runs the broker, Maven fetches its jars once from Maven Central.
+if ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing Java and Maven from Debian's packages (for the Kafka broker)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless maven >/dev/null
+  else
+    echo "Java 17+ and Maven are missing: apt-get install openjdk-17-jre-headless maven" >&2
+    exit 1
+  fi
+fi
+deploy/local/kafka.sh fetch >/dev/null
 
 # SoftHSM2 (Debian) for the PKCS#11 suites; the script installs it when missing and we are root.
 deploy/local/softhsm.sh module >/dev/null

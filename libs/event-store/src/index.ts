@@ -14,3 +14,8 @@ export type { Queryable } from './postgres/checkpoints';
 // The contract suite is test code: scripts/build.sh leaves `testing/` out of dist, so it cannot be exported from
 // here (the app would fail to load it). Import it from '@cmk/event-store/testing'.
 export type { ContractFactory, ContractOptions, ContractSubject, HeldAppend } from './testing/event-store.contract';
+
+// Only the connection-string check here: the adapter (and the gRPC client it loads) comes from
+// '@cmk/event-store/eventstoredb', imported lazily by whoever runs on EventStoreDB.
+export { EventStoreDbConfigError, parseEventStoreDbConnection } from './eventstoredb/eventstoredb-config';
+export type { EventStoreDbConnection } from './eventstoredb/eventstoredb-config';

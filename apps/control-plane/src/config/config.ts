@@ -9,6 +9,10 @@ export interface AppConfig {
   dataDir: string;
   databaseUrl?: string;
   databasePoolSize: number;
+  /** Where events live: the PostgreSQL database (also embedded) or an EventStoreDB/KurrentDB cluster. */
+  eventStore: 'postgres' | 'eventstoredb';
+  /** Validated EventStoreDB connection string when eventStore is eventstoredb. */
+  esdbConnectionString?: string;
   eventStoreSchema: string;
   readModelSchema: string;
   /** Role the event store's connections switch to: INSERT and SELECT on events only. */
@@ -27,6 +31,8 @@ export interface AppConfig {
   };
   instanceId: string;
 }
+
+import { EventStoreDbConfigError, parseEventStoreDbConnection } from '@cmk/event-store';
 
 export class ConfigError extends Error {
   constructor(readonly setting: string, problem: string) {
@@ -80,6 +86,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (!devIssuer && !jwksUrl) throw new ConfigError('CMK_AUTH_JWKS_URL', 'is required outside embedded mode (the JWKS of your identity provider)');
   if (!devIssuer && !env.CMK_AUTH_ISSUER) throw new ConfigError('CMK_AUTH_ISSUER', 'is required when CMK_AUTH_JWKS_URL is set');
   const issuer = env.CMK_AUTH_ISSUER ?? 'urn:openkcm:cmk:embedded';
+  const eventStore = oneOf(env, 'CMK_EVENT_STORE', ['postgres', 'eventstoredb'] as const, 'postgres');
+  if (eventStore === 'eventstoredb' && mode !== 'postgres') {
+    throw new ConfigError('CMK_EVENT_STORE', 'eventstoredb needs CMK_MODE=postgres (the read models live in PostgreSQL)');
+  }
+  let esdbConnectionString: string | undefined;
+  if (eventStore === 'eventstoredb') {
+    try {
+      esdbConnectionString = parseEventStoreDbConnection(env.ESDB_CONNECTION_STRING).connectionString;
+    } catch (error) {
+      if (error instanceof EventStoreDbConfigError) throw new ConfigError('ESDB_CONNECTION_STRING', error.message.replace(/^ESDB_CONNECTION_STRING:? ?/, ''));
+      throw error;
+    }
+  }
   return {
     mode,
     host: env.CMK_HOST ?? '127.0.0.1',
@@ -87,6 +106,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dataDir: env.CMK_DATA_DIR ?? '.data/cmk',
     databaseUrl,
     databasePoolSize: int(env, 'CMK_DATABASE_POOL_SIZE', 20, 1, 500),
+    eventStore,
+    esdbConnectionString,
     eventStoreSchema: identifier(env, 'CMK_EVENT_STORE_SCHEMA', 'cmk_events'),
     readModelSchema: identifier(env, 'CMK_READ_MODEL_SCHEMA', 'cmk_read'),
     eventStoreAppRole: env.CMK_EVENT_STORE_APP_ROLE === '' ? undefined : identifier(env, 'CMK_EVENT_STORE_APP_ROLE', 'cmk_event_writer'),

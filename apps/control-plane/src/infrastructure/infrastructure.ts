@@ -29,8 +29,17 @@ export async function openInfrastructure(config: AppConfig): Promise<Infrastruct
       ? await openDatabase({ kind: 'embedded', dataDir: config.dataDir === 'memory://' ? 'memory://' : `${config.dataDir}/pgdata` })
       : await openDatabase({ kind: 'postgres', url: config.databaseUrl!, poolSize: config.databasePoolSize });
   const metrics = createMetrics();
-  await migrateEventStore(db.pool, { schema: config.eventStoreSchema, appRole: config.eventStoreAppRole });
-  const store = new PostgresEventStore(db.pool, { schema: config.eventStoreSchema, appRole: config.eventStoreAppRole, notify: db.kind === 'postgres' });
+  const onEventStoreDb = config.eventStore === 'eventstoredb';
+  let store: EventStore;
+  if (onEventStoreDb) {
+    // Loaded only here: the gRPC client is not needed (nor paid for at start) on PostgreSQL.
+    const { EventStoreDbEventStore } = await import('@cmk/event-store/eventstoredb');
+    store = new EventStoreDbEventStore({ connectionString: config.esdbConnectionString! });
+    await store.ping();
+  } else {
+    await migrateEventStore(db.pool, { schema: config.eventStoreSchema, appRole: config.eventStoreAppRole });
+    store = new PostgresEventStore(db.pool, { schema: config.eventStoreSchema, appRole: config.eventStoreAppRole, notify: db.kind === 'postgres' });
+  }
   const dataSource = await createReadModelDataSource(
     db.kind === 'embedded' ? { schema: config.readModelSchema, sharedPool: db.pool } : { schema: config.readModelSchema, url: config.databaseUrl!, poolSize: config.databasePoolSize },
   );
@@ -39,8 +48,8 @@ export async function openInfrastructure(config: AppConfig): Promise<Infrastruct
     instanceId: config.instanceId,
     registry: metrics.registry,
     logger,
-    // The event store shares the read models' database here, so the audit index copies events in SQL.
-    eventsTable: `"${config.eventStoreSchema}".events`,
+    // When the event store shares the read models' database, the audit index copies events in SQL.
+    eventsTable: onEventStoreDb ? undefined : `"${config.eventStoreSchema}".events`,
   });
   const queries = new ReadModelQueries(dataSource);
   const idempotency = new IdempotencyStore(db.pool, config.readModelSchema);
