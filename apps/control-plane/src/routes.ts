@@ -20,6 +20,7 @@ import { RestoreKeyLinkHandler } from './key-links/restore-key-link/restore-key-
 import { UnlinkKeyController } from './key-links/unlink-key/unlink-key.http.controller';
 import { UnlinkKeyHandler } from './key-links/unlink-key/unlink-key.handler';
 import { QueryKeyLinksController } from './key-links/query-key-links/query-key-links.http.controller';
+import { RevocationReceiptController } from './key-links/revocation-receipt/revocation-receipt.http.controller';
 import { RegisterSystemController } from './systems/register-system/register-system.http.controller';
 import { RegisterSystemHandler } from './systems/register-system/register-system.handler';
 import { DeregisterSystemController } from './systems/deregister-system/deregister-system.http.controller';
@@ -35,6 +36,7 @@ import { AssignPolicyController } from './policies/assign-policy/assign-policy.h
 import { AssignPolicyHandler } from './policies/assign-policy/assign-policy.handler';
 import { UnassignPolicyHandler } from './policies/unassign-policy/unassign-policy.handler';
 import { QueryPoliciesController } from './policies/query-policies/query-policies.http.controller';
+import { QueryUsageController } from './usage/query-usage/query-usage.http.controller';
 import { QueryAuditEventsController } from './audit/query-audit-events/query-audit-events.http.controller';
 import { ProjectionsController } from './admin/projections.http.controller';
 import { HealthController } from './health/health.http.controller';
@@ -43,10 +45,10 @@ import { MetricsController } from './health/metrics.http.controller';
 /** The route table: every controller and command handler of the control plane. */
 export const Controllers = [
   OnboardTenantController, UpdateTenantController, SuspendTenantController, ResumeTenantController, OffboardTenantController, QueryTenantsController,
-  LinkKeyController, ActivateKeyLinkController, RevokeKeyLinkController, RestoreKeyLinkController, UnlinkKeyController, QueryKeyLinksController,
+  LinkKeyController, ActivateKeyLinkController, RevokeKeyLinkController, RestoreKeyLinkController, UnlinkKeyController, QueryKeyLinksController, RevocationReceiptController,
   RegisterSystemController, DeregisterSystemController, RebindSystemController, QuerySystemsController,
   DefinePolicyController, RevisePolicyController, AssignPolicyController, QueryPoliciesController,
-  QueryAuditEventsController,
+  QueryAuditEventsController, QueryUsageController,
 ];
 export const AdminModuleControllers = [ProjectionsController, HealthController, MetricsController];
 

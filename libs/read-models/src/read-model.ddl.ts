@@ -46,6 +46,10 @@ CREATE INDEX IF NOT EXISTS audit_stream ON ${s}.audit_index (stream_name, positi
 CREATE INDEX IF NOT EXISTS audit_type ON ${s}.audit_index (type, position);
 CREATE INDEX IF NOT EXISTS audit_actor ON ${s}.audit_index (actor_subject, position);
 CREATE INDEX IF NOT EXISTS audit_recorded ON ${s}.audit_index (recorded_at);
+CREATE TABLE IF NOT EXISTS ${s}.usage_daily (
+  day date NOT NULL, tenant_id text NOT NULL, system_id text NOT NULL, operation text NOT NULL, outcome text NOT NULL,
+  region text NOT NULL, count bigint NOT NULL, PRIMARY KEY (day, tenant_id, system_id, operation, outcome, region));
+CREATE INDEX IF NOT EXISTS usage_tenant ON ${s}.usage_daily (tenant_id, day);
 CREATE TABLE IF NOT EXISTS ${s}.projection_checkpoints (
   name text PRIMARY KEY, position bigint NOT NULL DEFAULT 0, owner text, lease_until timestamptz,
   status text NOT NULL DEFAULT 'starting', last_error text, updated_at timestamptz NOT NULL DEFAULT now());`;

@@ -125,6 +125,15 @@ class Where {
  * Queries over the read models. Lists are keyset-paginated on the position that created the row (stable under
  * concurrent inserts), `limit` 1..500 (default 50); `tenantScope` restricts every list to those tenants.
  */
+export interface UsageLine {
+  day?: string;
+  tenantId: string;
+  systemId: string;
+  operation: string;
+  outcome: string;
+  count: number;
+}
+
 export class ReadModelQueries {
   private readonly s: string;
   constructor(private readonly dataSource: DataSource) {
@@ -164,6 +173,32 @@ export class ReadModelQueries {
   async getSystem(systemId: string): Promise<SystemView | null> {
     const rows = await this.dataSource.query(`SELECT * FROM ${this.s}.systems WHERE system_id = $1`, [systemId]);
     return rows[0] ? systemView(rows[0]) : null;
+  }
+
+  /**
+   * Usage for billing, summed over [from, to] (UTC days, inclusive) per tenant, system, operation and outcome, and
+   * per day too with `granularity: 'day'`. Sorted, so CSV exports are stable.
+   */
+  async usage(filter: { tenantId?: string; systemId?: string; from?: string; to?: string; granularity?: 'total' | 'day' }, tenantScope?: string[]): Promise<UsageLine[]> {
+    const w = new Where().eq('tenant_id', filter.tenantId).eq('system_id', filter.systemId).scope('tenant_id', tenantScope);
+    w.op((p) => `day >= ${p}::date`, filter.from);
+    w.op((p) => `day <= ${p}::date`, filter.to);
+    const byDay = filter.granularity === 'day';
+    const groups = `${byDay ? "to_char(day, 'YYYY-MM-DD') AS day, " : ''}tenant_id, system_id, operation, outcome`;
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT ${groups}, sum(count)::text AS count FROM ${this.s}.usage_daily ${w}
+       GROUP BY ${byDay ? 'day, ' : ''}tenant_id, system_id, operation, outcome
+       ORDER BY ${byDay ? 'day, ' : ''}tenant_id, system_id, operation, outcome`,
+      w.params,
+    );
+    return rows.map((r) => ({
+      ...(byDay ? { day: String(r.day) } : {}),
+      tenantId: String(r.tenant_id),
+      systemId: String(r.system_id),
+      operation: String(r.operation),
+      outcome: String(r.outcome),
+      count: Number(r.count),
+    }));
   }
 
   listKeyLinks(filter: { tenantId?: string; status?: string; providerKind?: string }, page: Page = {}, tenantScope?: string[]) {

@@ -8,6 +8,10 @@ export const Categories = {
   policy: 'policy',
   policyScope: 'policyscope',
   approval: 'approval',
+  /** Revocations dispatched by the mesh bridge and enforced by workers, per tenant. */
+  enforcement: 'enforcement',
+  /** Usage reports, per worker. */
+  usage: 'usage',
 } as const;
 export type Category = (typeof Categories)[keyof typeof Categories];
 
@@ -30,3 +34,7 @@ export const keyLinkStream = (id: string) => streamName(Categories.keyLink, id);
 export const policyStream = (id: string) => streamName(Categories.policy, id);
 /** Policy assignments live per scope: `policyscope-global` or `policyscope-<tenantId>`. */
 export const policyScopeStream = (scope: 'global' | string) => streamName(Categories.policyScope, scope);
+/** Revocation dispatch and enforcement facts of one tenant (written by the mesh bridge). */
+export const enforcementStream = (tenantId: string) => streamName(Categories.enforcement, tenantId);
+/** Usage reports of one regional worker (written by the mesh bridge). */
+export const usageStream = (workerId: string) => streamName(Categories.usage, workerId);

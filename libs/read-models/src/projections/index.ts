@@ -4,8 +4,9 @@ import { KeyLinksProjection } from './key-links.projection';
 import { PoliciesProjection } from './policies.projection';
 import { SystemsProjection } from './systems.projection';
 import { TenantsProjection } from './tenants.projection';
+import { UsageProjection } from './usage.projection';
 
-export { AuditIndexProjection, KeyLinksProjection, PoliciesProjection, SystemsProjection, TenantsProjection };
+export { AuditIndexProjection, KeyLinksProjection, PoliciesProjection, SystemsProjection, TenantsProjection, UsageProjection };
 /** @param eventsTable the event store's table when it is in the read models' database (enables in-database copies) */
 export const defaultProjections = (eventsTable?: string): Projection[] => [
   new TenantsProjection(),
@@ -13,4 +14,5 @@ export const defaultProjections = (eventsTable?: string): Projection[] => [
   new KeyLinksProjection(),
   new PoliciesProjection(),
   new AuditIndexProjection(eventsTable),
+  new UsageProjection(),
 ];
