@@ -57,5 +57,18 @@ describe('cmk CLI against the running control plane', () => {
     expect(all).toMatchObject({ code: 0, json: { name: 'all', done: true } });
     const after = await cmk('links', 'get', keyLinkId);
     expect(after.json.status).toBe('revoked');
+
+    // No bridge runs here: the receipt says the revocation has not reached the mesh yet.
+    const receipt = await cmk('links', 'receipt', keyLinkId);
+    expect(receipt).toMatchObject({ code: 0, json: { keyLinkId, dispatched: false, confirmed: false } });
+  });
+
+  it('prints usage as a table, JSON or CSV, and refuses a malformed date', async () => {
+    const tenantId = randomUUID();
+    const usage = await cmk('usage', '--tenant', tenantId, '--daily');
+    expect(usage).toMatchObject({ code: 0, json: { granularity: 'day', items: [] } });
+    const csv = await cmk('usage', '--tenant', tenantId, '--csv');
+    expect(csv).toMatchObject({ code: 0, stdout: 'tenant_id,system_id,operation,outcome,count\n' });
+    expect((await cmk('usage', '--from', 'last-week')).stderr).toContain('--from must be a date YYYY-MM-DD');
   });
 });

@@ -45,5 +45,25 @@ export function keyLinksCommand(io: CliIo): Command {
         ctx.out.done(await ctx.api.send('POST', `/v1/key-links/${encodeURIComponent(id)}/${verb}`, { reason: o.reason }), 'key link');
       });
   }
+  c.command('receipt <keyLinkId>')
+    .description('revocation receipt: when the link was revoked and when each region enforced it')
+    .action(async (id, _o, cmd) => {
+      const ctx = contextOf(cmd, io);
+      const receipt = await ctx.api.get(`/v1/key-links/${encodeURIComponent(id)}/revocation`);
+      ctx.out.table(
+        receipt.regions.map((r: { region: string; firstEnforcedAt: string | null; afterMs: number | null; workers: unknown[] }) => ({
+          region: r.region,
+          enforcedAt: r.firstEnforcedAt ?? 'pending',
+          afterMs: r.afterMs ?? '',
+          workers: r.workers.length,
+        })),
+        ['region', 'enforcedAt', 'afterMs', 'workers'],
+        receipt,
+      );
+      const summary = receipt.confirmed
+        ? `revoked ${receipt.revokedAt}; every region enforced within ${receipt.allEnforcedAfterMs} ms`
+        : `revoked ${receipt.revokedAt}; ${receipt.dispatched ? `waiting for ${receipt.pendingRegions.join(', ')}` : 'not yet dispatched to the mesh'}`;
+      if (!ctx.out.json) ctx.out.line(summary);
+    });
   return c;
 }
