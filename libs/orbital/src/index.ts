@@ -1,1 +1,2 @@
 export * from './orbital.messages';
+export * from './tenant-view.fold';

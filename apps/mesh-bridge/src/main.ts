@@ -1,0 +1,75 @@
+import { migrateEventStore, openDatabase, PostgresEventStore } from '@cmk/event-store';
+import { KafkaMesh } from '@cmk/mesh';
+import { BridgeConfigError, loadBridgeConfig } from './config';
+import { serveBridgeHttp } from './http-server';
+import { createLogger } from './logger';
+import { MeshBridge } from './mesh-bridge';
+
+/** The bridge as its own process: PostgreSQL event store, Kafka mesh, probes and metrics over HTTP. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadBridgeConfig();
+  } catch (e) {
+    if (e instanceof BridgeConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(78);
+    }
+    throw e;
+  }
+  const logger = createLogger(config.logLevel);
+  const started = Date.now();
+  const db = await openDatabase({ kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize });
+  // Idempotent and safe beside the control plane's own run: the bridge may start first.
+  await migrateEventStore(db.pool, { schema: config.eventStoreSchema, appRole: config.eventStoreAppRole });
+  const store = new PostgresEventStore(db.pool, { schema: config.eventStoreSchema, appRole: config.eventStoreAppRole, notify: true });
+  const mesh = new KafkaMesh({
+    brokers: config.mesh.brokers,
+    clientId: `${config.consumerName}-${process.pid}`,
+    replicationFactor: config.mesh.replicationFactor,
+    logger: logger.child({ component: 'mesh' }),
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = (code: number) => {
+    closing ??= (async () => {
+      await bridge.stop().catch((e) => logger.error({ err: e }, 'bridge stop failed'));
+      await http?.close();
+      await mesh.close().catch(() => undefined);
+      await store.close().catch(() => undefined);
+      await db.close().catch(() => undefined);
+      process.exit(code);
+    })();
+    return closing;
+  };
+  const bridge = new MeshBridge(
+    {
+      store,
+      mesh,
+      logger: logger.child({ component: 'bridge' }),
+      onFatal: (error) => {
+        logger.fatal({ err: error }, 'mesh bridge cannot continue; exiting for a restart');
+        void close(1);
+      },
+    },
+    {
+      regions: config.regions,
+      topicPrefix: config.mesh.topicPrefix,
+      partitions: config.mesh.partitions,
+      consumerName: config.consumerName,
+      heartbeatMs: config.heartbeatMs,
+      batchSize: config.batchSize,
+    },
+  );
+  let http: Awaited<ReturnType<typeof serveBridgeHttp>> | undefined;
+  process.once('SIGINT', () => void close(0));
+  process.once('SIGTERM', () => void close(0));
+  http = await serveBridgeHttp(bridge, config.host, config.port);
+  await bridge.start();
+  logger.info({ url: http.url, regions: config.regions, epoch: bridge.health().epoch, ms: Date.now() - started }, 'mesh bridge started');
+}
+
+main().catch((e) => {
+  process.stderr.write(`mesh bridge failed to start: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(1);
+});

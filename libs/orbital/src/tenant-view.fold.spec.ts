@@ -1,0 +1,318 @@
+import type { PolicyDocument } from '@cmk/policy';
+import { DEFAULT_MAX_STALENESS_MS, TenantView } from './orbital.messages';
+import { emptyWorld, foldAll, foldEvent, GovernanceRecord, TenantViewChange, TenantViewWorld, viewOf } from './tenant-view.fold';
+
+/** A history builder: events get consecutive positions, as in the event store. */
+function history() {
+  const events: GovernanceRecord[] = [];
+  const add = (streamName: string, type: string, data: unknown) => {
+    events.push({ streamName, position: BigInt(events.length + 1), type, data });
+    return api;
+  };
+  const api = {
+    events,
+    onboard: (tenantId: string, jurisdiction = 'EU', homeRegion = 'eu-central-1') =>
+      add(`tenant-${tenantId}`, 'TenantOnboarded', {
+        tenantId,
+        displayName: `T ${tenantId}`,
+        jurisdiction,
+        homeRegion,
+        dataClassification: 'internal',
+        contacts: [],
+      }),
+    tenant: (tenantId: string, type: string, data: Record<string, unknown> = {}) => add(`tenant-${tenantId}`, type, { tenantId, reason: 'r', ...data }),
+    link: (tenantId: string, keyLinkId: string) =>
+      add(`keylink-${keyLinkId}`, 'KeyLinked', {
+        keyLinkId,
+        tenantId,
+        providerKind: 'pkcs11',
+        mode: 'HYOK',
+        keyReference: `ref-${keyLinkId}`,
+        algorithm: 'AES',
+        keySize: 256,
+        providerRegion: 'eu-central-1',
+      }),
+    keyLink: (tenantId: string, keyLinkId: string, type: string, data: Record<string, unknown> = {}) =>
+      add(`keylink-${keyLinkId}`, type, { keyLinkId, tenantId, reason: 'r', ...data }),
+    register: (tenantId: string, systemId: string, keyLinkId: string, region = 'eu-central-1') =>
+      add(`system-${systemId}`, 'SystemRegistered', { systemId, tenantId, name: systemId, region, keyLinkId }),
+    system: (tenantId: string, systemId: string, type: string, data: Record<string, unknown> = {}) =>
+      add(`system-${systemId}`, type, { systemId, tenantId, reason: 'r', ...data }),
+    define: (policyId: string, document: PolicyDocument) => add(`policy-${policyId}`, 'PolicyDefined', { policyId, name: policyId, version: 1, document }),
+    revise: (policyId: string, version: number, document: PolicyDocument) => add(`policy-${policyId}`, 'PolicyRevised', { policyId, version, document }),
+    assign: (scope: string, policyId: string, version: number | 'latest' = 'latest') =>
+      add(`policyscope-${scope}`, 'PolicyAssigned', { scope, policyId, version }),
+    unassign: (scope: string, policyId: string) => add(`policyscope-${scope}`, 'PolicyUnassigned', { scope, policyId }),
+    raw: add,
+  };
+  return api;
+}
+
+const geofence = (unwrapRegions: Record<string, string[]>): PolicyDocument => ({ geofence: { unwrapRegions } });
+
+/** Folds all events and returns the changes of the last one. */
+function changesOfLast(events: GovernanceRecord[]): { world: TenantViewWorld; changes: TenantViewChange[] } {
+  const world = foldAll(events.slice(0, -1));
+  return { world, changes: foldEvent(world, events[events.length - 1]) };
+}
+
+const changedTenants = (events: GovernanceRecord[]) => changesOfLast(events).changes.map((c) => c.tenantId);
+
+describe('tenant view fold', () => {
+  describe('views', () => {
+    it('an onboarded tenant: active, its jurisdiction and home region, no geofence, the default staleness bound', () => {
+      const world = foldAll(history().onboard('t1', 'US', 'us-east-1').events);
+      expect(viewOf(world, 't1')).toEqual<TenantView>({
+        tenantId: 't1',
+        status: 'active',
+        jurisdiction: 'US',
+        homeRegion: 'us-east-1',
+        allowedRegions: null,
+        maxStalenessMs: DEFAULT_MAX_STALENESS_MS,
+        systems: {},
+        keyLinks: {},
+      });
+    });
+
+    it('an unknown tenant has no view', () => {
+      expect(viewOf(emptyWorld(), 'nobody')).toBeUndefined();
+    });
+
+    it('key links with their status through the lifecycle, and registered systems only', () => {
+      const h = history()
+        .onboard('t1')
+        .link('t1', 'k1')
+        .link('t1', 'k2')
+        .keyLink('t1', 'k1', 'KeyLinkActivated')
+        .keyLink('t1', 'k2', 'KeyLinkRevoked', { previousStatus: 'pending' })
+        .register('t1', 's1', 'k1')
+        .register('t1', 's2', 'k1', 'eu-west-1')
+        .system('t1', 's2', 'SystemRebound', { fromKeyLinkId: 'k1', toKeyLinkId: 'k2' })
+        .register('t1', 's3', 'k1')
+        .system('t1', 's3', 'SystemDeregistered');
+      const view = viewOf(foldAll(h.events), 't1')!;
+      expect(view.keyLinks).toEqual({
+        k1: { keyLinkId: 'k1', status: 'active', providerKind: 'pkcs11', mode: 'HYOK', keyReference: 'ref-k1', algorithm: 'AES', keySize: 256, providerRegion: 'eu-central-1' },
+        k2: { keyLinkId: 'k2', status: 'revoked', providerKind: 'pkcs11', mode: 'HYOK', keyReference: 'ref-k2', algorithm: 'AES', keySize: 256, providerRegion: 'eu-central-1' },
+      });
+      expect(view.systems).toEqual({
+        s1: { systemId: 's1', keyLinkId: 'k1', region: 'eu-central-1' },
+        s2: { systemId: 's2', keyLinkId: 'k2', region: 'eu-west-1' },
+      });
+    });
+
+    it('restore brings a revoked link back to where it was; unlink is final', () => {
+      const h = history()
+        .onboard('t1')
+        .link('t1', 'k1')
+        .keyLink('t1', 'k1', 'KeyLinkActivated')
+        .keyLink('t1', 'k1', 'KeyLinkRevoked', { previousStatus: 'active' })
+        .keyLink('t1', 'k1', 'KeyLinkRestored', { restoredStatus: 'active' });
+      expect(viewOf(foldAll(h.events), 't1')!.keyLinks.k1.status).toBe('active');
+      h.keyLink('t1', 'k1', 'KeyLinkRevoked', { previousStatus: 'active' }).keyLink('t1', 'k1', 'KeyUnlinked');
+      expect(viewOf(foldAll(h.events), 't1')!.keyLinks.k1.status).toBe('unlinked');
+    });
+
+    it('keeps tenants apart', () => {
+      const h = history().onboard('t1').onboard('t2').link('t1', 'k1').register('t1', 's1', 'k1').tenant('t2', 'TenantSuspended');
+      const world = foldAll(h.events);
+      expect(viewOf(world, 't1')).toMatchObject({ status: 'active', keyLinks: { k1: {} }, systems: { s1: {} } });
+      expect(viewOf(world, 't2')).toMatchObject({ status: 'suspended', keyLinks: {}, systems: {} });
+    });
+
+    it('status: suspended, resumed, offboarded; a home region update', () => {
+      const h = history().onboard('t1').tenant('t1', 'TenantSuspended');
+      expect(viewOf(foldAll(h.events), 't1')!.status).toBe('suspended');
+      h.tenant('t1', 'TenantResumed').tenant('t1', 'TenantUpdated', { changes: { homeRegion: 'eu-west-1', displayName: 'x' } });
+      expect(viewOf(foldAll(h.events), 't1')).toMatchObject({ status: 'active', homeRegion: 'eu-west-1' });
+      h.tenant('t1', 'TenantOffboarded');
+      expect(viewOf(foldAll(h.events), 't1')!.status).toBe('offboarded');
+    });
+  });
+
+  describe('geofence (allowedRegions)', () => {
+    it('comes from a global policy for the tenant jurisdiction; other jurisdictions stay unrestricted', () => {
+      const h = history()
+        .onboard('eu', 'EU')
+        .onboard('us', 'US', 'us-east-1')
+        .define('p', geofence({ EU: ['eu-west-1', 'eu-central-1'] }))
+        .assign('global', 'p');
+      const world = foldAll(h.events);
+      expect(viewOf(world, 'eu')!.allowedRegions).toEqual(['eu-central-1', 'eu-west-1']);
+      expect(viewOf(world, 'us')!.allowedRegions).toBeNull();
+    });
+
+    it('is the intersection over every policy in force that names the jurisdiction (global and tenant scope)', () => {
+      const h = history()
+        .onboard('t1', 'EU')
+        .onboard('t2', 'EU')
+        .define('wide', geofence({ EU: ['eu-central-1', 'eu-west-1', 'eu-north-1'] }))
+        .define('narrow', geofence({ EU: ['eu-west-1', 'eu-north-1', 'eu-south-1'], US: ['us-east-1'] }))
+        .define('silent', { rotation: { maxAgeDays: 90 } })
+        .assign('global', 'wide')
+        .assign('global', 'silent')
+        .assign('t1', 'narrow');
+      const world = foldAll(h.events);
+      expect(viewOf(world, 't1')!.allowedRegions).toEqual(['eu-north-1', 'eu-west-1']);
+      expect(viewOf(world, 't2')!.allowedRegions).toEqual(['eu-central-1', 'eu-north-1', 'eu-west-1']);
+    });
+
+    it('an empty intersection allows no region at all (fail closed), not every region', () => {
+      const h = history()
+        .onboard('t1', 'EU')
+        .define('a', geofence({ EU: ['eu-central-1'] }))
+        .define('b', geofence({ EU: ['eu-west-1'] }))
+        .assign('global', 'a')
+        .assign('t1', 'b');
+      expect(viewOf(foldAll(h.events), 't1')!.allowedRegions).toEqual([]);
+    });
+
+    it('follows the latest version, or stays on a pinned one', () => {
+      const h = history()
+        .onboard('t1', 'EU')
+        .onboard('t2', 'EU')
+        .define('p', geofence({ EU: ['eu-central-1'] }))
+        .assign('t1', 'p')
+        .assign('t2', 'p', 1)
+        .revise('p', 2, geofence({ EU: ['eu-west-1'] }));
+      const world = foldAll(h.events);
+      expect(viewOf(world, 't1')!.allowedRegions).toEqual(['eu-west-1']);
+      expect(viewOf(world, 't2')!.allowedRegions).toEqual(['eu-central-1']);
+    });
+
+    it('a pinned version can be re-pinned, and unassigning lifts the restriction', () => {
+      const h = history()
+        .onboard('t1', 'EU')
+        .define('p', geofence({ EU: ['eu-central-1'] }))
+        .revise('p', 2, geofence({ EU: ['eu-west-1'] }))
+        .assign('t1', 'p', 1);
+      expect(viewOf(foldAll(h.events), 't1')!.allowedRegions).toEqual(['eu-central-1']);
+      h.assign('t1', 'p', 2);
+      expect(viewOf(foldAll(h.events), 't1')!.allowedRegions).toEqual(['eu-west-1']);
+      h.unassign('t1', 'p');
+      expect(viewOf(foldAll(h.events), 't1')!.allowedRegions).toBeNull();
+    });
+
+    it('ignores assignments of policies it never saw defined, and pinned versions that do not exist', () => {
+      const h = history().onboard('t1', 'EU').assign('global', 'ghost').define('p', geofence({ EU: ['eu-central-1'] })).assign('t1', 'p', 7);
+      expect(viewOf(foldAll(h.events), 't1')!.allowedRegions).toBeNull();
+    });
+
+    it('is not fooled by jurisdiction names that are Object.prototype keys', () => {
+      const h = history().onboard('t1', 'constructor').define('p', geofence({ EU: ['eu-central-1'] })).assign('global', 'p');
+      expect(viewOf(foldAll(h.events), 't1')!.allowedRegions).toBeNull();
+    });
+  });
+
+  describe('changes', () => {
+    it('an event of a tenant changes that tenant only, with the view before and after', () => {
+      const h = history().onboard('t1').onboard('t2').link('t1', 'k1');
+      const { changes } = changesOfLast(h.events);
+      expect(changes).toHaveLength(1);
+      expect(changes[0]).toMatchObject({ tenantId: 't1', position: 3n, before: { keyLinks: {} }, after: { keyLinks: { k1: { status: 'pending' } } } });
+    });
+
+    it('onboarding is a change with no view before', () => {
+      const { changes } = changesOfLast(history().onboard('t1').events);
+      expect(changes).toEqual([{ tenantId: 't1', position: 1n, before: undefined, after: expect.objectContaining({ tenantId: 't1' }) }]);
+    });
+
+    it('a display name update changes no view', () => {
+      expect(changedTenants(history().onboard('t1').tenant('t1', 'TenantUpdated', { changes: { displayName: 'new' } }).events)).toEqual([]);
+    });
+
+    it('a global assignment that restricts changes every tenant of the jurisdiction, not the others', () => {
+      const h = history()
+        .onboard('eu1', 'EU')
+        .onboard('us1', 'US')
+        .onboard('eu2', 'EU')
+        .define('p', geofence({ EU: ['eu-central-1'] }))
+        .assign('global', 'p');
+      expect(changedTenants(h.events)).toEqual(['eu1', 'eu2']);
+    });
+
+    it('a revision of a globally assigned policy changes every tenant it applies to', () => {
+      const h = history()
+        .onboard('a', 'EU')
+        .onboard('b', 'US')
+        .onboard('c', 'CH')
+        .define('p', geofence({ EU: ['eu-central-1'] }))
+        .assign('global', 'p')
+        .revise('p', 2, geofence({ EU: ['eu-central-1'], US: ['us-east-1'], CH: ['on-prem-zrh1'] }));
+      const { changes } = changesOfLast(h.events);
+      expect(changes.map((c) => [c.tenantId, c.before?.allowedRegions, c.after.allowedRegions])).toEqual([
+        ['b', null, ['us-east-1']],
+        ['c', null, ['on-prem-zrh1']],
+      ]);
+    });
+
+    it('a revision changes tenants that follow the latest version, never those pinned to an older one', () => {
+      const h = history()
+        .onboard('follows', 'EU')
+        .onboard('pinned', 'EU')
+        .onboard('other', 'EU')
+        .define('p', geofence({ EU: ['eu-central-1'] }))
+        .assign('follows', 'p')
+        .assign('pinned', 'p', 1)
+        .revise('p', 2, geofence({ EU: ['eu-west-1'] }));
+      expect(changedTenants(h.events)).toEqual(['follows']);
+    });
+
+    it('defining a policy changes nobody', () => {
+      expect(changedTenants(history().onboard('t1').define('p', geofence({ EU: ['eu-central-1'] })).events)).toEqual([]);
+    });
+
+    it('a tenant-scope assignment changes that tenant only', () => {
+      const h = history().onboard('t1').onboard('t2').define('p', geofence({ EU: ['eu-central-1'] })).assign('t2', 'p');
+      expect(changedTenants(h.events)).toEqual(['t2']);
+    });
+
+    it('an assignment for a tenant not onboarded yet applies once it is onboarded', () => {
+      const h = history().define('p', geofence({ EU: ['eu-central-1'] })).assign('t1', 'p');
+      expect(changedTenants(h.events)).toEqual([]);
+      h.onboard('t1');
+      expect(changesOfLast(h.events).changes[0].after.allowedRegions).toEqual(['eu-central-1']);
+    });
+
+    it('events of unknown categories, unknown types or odd stream names change nothing and are harmless', () => {
+      const h = history().onboard('t1');
+      const world = foldAll(h.events);
+      expect(foldEvent(world, { streamName: 'enforcement-t1', position: 2n, type: 'RevocationDispatched', data: { tenantId: 't1' } })).toEqual([]);
+      expect(foldEvent(world, { streamName: 'tenant-t1', position: 3n, type: 'SomethingNew', data: null })).toEqual([]);
+      expect(foldEvent(world, { streamName: 'nostream', position: 4n, type: 'TenantOffboarded', data: {} })).toEqual([]);
+      expect(foldEvent(world, { streamName: 'keylink-k9', position: 5n, type: 'KeyLinkActivated', data: { keyLinkId: 'k9', tenantId: 't1' } })).toEqual([]);
+      expect(viewOf(world, 't1')!.status).toBe('active');
+    });
+
+    it('after offboarding the view is frozen: later link events and global policy changes change nothing', () => {
+      const h = history().onboard('gone', 'EU').onboard('stays', 'EU').link('gone', 'k1').keyLink('gone', 'k1', 'KeyLinkRevoked', { previousStatus: 'pending' });
+      h.tenant('gone', 'TenantOffboarded');
+      const atOffboarding = changesOfLast(h.events).changes[0].after;
+      expect(atOffboarding).toMatchObject({ status: 'offboarded', keyLinks: { k1: { status: 'revoked' } } });
+      h.keyLink('gone', 'k1', 'KeyUnlinked');
+      expect(changedTenants(h.events)).toEqual([]);
+      h.define('p', geofence({ EU: ['eu-central-1'] })).assign('global', 'p');
+      expect(changedTenants(h.events)).toEqual(['stays']);
+      h.tenant('gone', 'TenantResumed');
+      expect(changedTenants(h.events)).toEqual([]);
+      expect(viewOf(foldAll(h.events), 'gone')).toEqual(atOffboarding);
+    });
+
+    it('is deterministic: the changes folded one by one always end in the final views', () => {
+      const h = history()
+        .onboard('a', 'EU')
+        .onboard('b', 'US')
+        .define('p', geofence({ EU: ['eu-central-1', 'eu-west-1'], US: ['us-east-1'] }))
+        .assign('global', 'p')
+        .link('a', 'k1')
+        .register('a', 's1', 'k1')
+        .revise('p', 2, geofence({ EU: ['eu-west-1'] }))
+        .tenant('b', 'TenantSuspended')
+        .unassign('global', 'p');
+      const world = emptyWorld();
+      const last = new Map<string, TenantView>();
+      for (const e of h.events) for (const c of foldEvent(world, e)) last.set(c.tenantId, c.after);
+      expect(Object.fromEntries(last)).toEqual({ a: viewOf(foldAll(h.events), 'a'), b: viewOf(foldAll(h.events), 'b') });
+    });
+  });
+});
