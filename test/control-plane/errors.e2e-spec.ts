@@ -119,4 +119,12 @@ describe('control plane: error paths', () => {
     expectProblem(res, 422, 'policy-violation');
     expect(res.body.violations.map((v: { rule: string }) => v.rule).sort()).toEqual(['key-strength.allowed-algorithms', 'key-strength.minimum-bits']);
   });
+
+  it('422: a local (software, demo) key link outside embedded mode', async () => {
+    const tenantId = randomUUID();
+    expect((await cp.call('POST', '/v1/tenants', { token: admin, body: tenantBody({ tenantId }) })).status).toBe(201);
+    const res = await cp.call('POST', `/v1/tenants/${tenantId}/key-links`, { token: admin, body: linkBody({ providerKind: 'local', keyReference: 'local:key=demo-root' }) });
+    expectProblem(res, 422, 'policy-violation');
+    expect(res.body.violations.map((v: { rule: string }) => v.rule)).toEqual(['provider.local-demo-only']);
+  });
 });

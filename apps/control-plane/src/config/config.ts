@@ -18,6 +18,8 @@ export interface AppConfig {
   /** Role the event store's connections switch to: INSERT and SELECT on events only. */
   eventStoreAppRole?: string;
   readWaitMs: number;
+  /** Accept `local` (software, demo) key links: only where nothing sovereign is expected (embedded by default). */
+  allowLocalKeys: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   auth: {
     issuer: string;
@@ -112,6 +114,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     readModelSchema: identifier(env, 'CMK_READ_MODEL_SCHEMA', 'cmk_read'),
     eventStoreAppRole: env.CMK_EVENT_STORE_APP_ROLE === '' ? undefined : identifier(env, 'CMK_EVENT_STORE_APP_ROLE', 'cmk_event_writer'),
     readWaitMs: int(env, 'CMK_READ_WAIT_MS', 5000, 0, 60000),
+    allowLocalKeys: oneOf(env, 'CMK_ALLOW_LOCAL_KEYS', ['true', 'false'] as const, mode === 'embedded' ? 'true' : 'false') === 'true',
     logLevel: oneOf(env, 'CMK_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     auth: {
       issuer,

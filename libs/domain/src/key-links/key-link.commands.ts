@@ -1,4 +1,5 @@
-export const PROVIDER_KINDS = ['pkcs11', 'aws-kms', 'gcp-kms', 'azure-keyvault'] as const;
+/** `local` is the embedded demo's software key (never a sovereign root of trust; refused outside embedded mode). */
+export const PROVIDER_KINDS = ['pkcs11', 'aws-kms', 'gcp-kms', 'azure-keyvault', 'local'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 export const LINK_MODES = ['BYOK', 'HYOK'] as const;
 export type LinkMode = (typeof LINK_MODES)[number];
