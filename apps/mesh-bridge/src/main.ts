@@ -31,9 +31,12 @@ async function main(): Promise<void> {
   });
 
   let closing: Promise<void> | undefined;
+  let starting: Promise<void> | undefined;
   const close = (code: number) => {
     closing ??= (async () => {
       await bridge.stop().catch((e) => logger.error({ err: e }, 'bridge stop failed'));
+      // A signal during start: let start() unwind before its store and mesh are closed under it.
+      await starting?.catch(() => undefined);
       await http?.close();
       await mesh.close().catch(() => undefined);
       await store.close().catch(() => undefined);
@@ -65,7 +68,13 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void close(0));
   process.once('SIGTERM', () => void close(0));
   http = await serveBridgeHttp(bridge, config.host, config.port);
-  await bridge.start();
+  starting = bridge.start();
+  try {
+    await starting;
+  } catch (error) {
+    if (closing) return closing; // stopped by a signal while starting: close() decides the exit code
+    throw error;
+  }
   logger.info({ url: http.url, regions: config.regions, epoch: bridge.health().epoch, ms: Date.now() - started }, 'mesh bridge started');
 }
 

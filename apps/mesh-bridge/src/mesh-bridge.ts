@@ -134,7 +134,8 @@ export class MeshBridge {
       this.subscribe();
       this.background.push(this.startFeedback(), this.heartbeatLoop());
     } catch (error) {
-      const stoppedMeanwhile = error instanceof BridgeStoppingError;
+      // Whatever failed after stop() was asked for (a store closed under us) is the stop, not a failure.
+      const stoppedMeanwhile = error instanceof BridgeStoppingError || this.stopping.signal.aborted;
       this.state = stoppedMeanwhile ? 'stopped' : 'failed';
       if (!stoppedMeanwhile) this.failure = error as Error;
       await this.halt();
