@@ -30,6 +30,14 @@ async function main(): Promise<void> {
     logger: logger.child({ component: 'mesh' }),
   });
 
+  // The revocation lane gets its own producer: a revocation never queues behind view messages.
+  const revocationMesh = new KafkaMesh({
+    brokers: config.mesh.brokers,
+    clientId: `${config.consumerName}-revocations-${process.pid}`,
+    replicationFactor: config.mesh.replicationFactor,
+    logger: logger.child({ component: 'mesh-revocations' }),
+  });
+
   let closing: Promise<void> | undefined;
   let starting: Promise<void> | undefined;
   const close = (code: number) => {
@@ -39,6 +47,7 @@ async function main(): Promise<void> {
       await starting?.catch(() => undefined);
       await http?.close();
       await mesh.close().catch(() => undefined);
+      await revocationMesh.close().catch(() => undefined);
       await store.close().catch(() => undefined);
       await db.close().catch(() => undefined);
       process.exit(code);
@@ -49,6 +58,7 @@ async function main(): Promise<void> {
     {
       store,
       mesh,
+      revocationMesh,
       logger: logger.child({ component: 'bridge' }),
       onFatal: (error) => {
         logger.fatal({ err: error }, 'mesh bridge cannot continue; exiting for a restart');

@@ -30,6 +30,11 @@ export interface MeshBridgeOptions {
 export interface MeshBridgeDeps {
   store: EventStore;
   mesh: Mesh;
+  /**
+   * The revocation lane's own connection (on Kafka: its own idempotent producer), so a revocation never queues
+   * behind view messages in a shared producer. Default: `mesh`. The host closes it.
+   */
+  revocationMesh?: Mesh;
   logger?: MeshLogger;
   /** Registers the bridge's metrics here (default: a registry of its own, see metricsText). */
   registry?: Registry;
@@ -56,6 +61,8 @@ export interface BridgeHealth {
 type BridgeState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
 const LAG_CAP = 1000;
+/** View batches published ahead of their acknowledgements before the subscription waits. */
+const MAX_VIEW_BATCHES_IN_FLIGHT = 8;
 const CATCH_UP_PROBE_MS = 1000;
 const silent: MeshLogger = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
 
@@ -255,21 +262,38 @@ export class MeshBridge {
     }
     this.folded = plan.last;
     this.metrics.foldedEvents.inc(events.length);
-    // The kill switch first: a revocation never waits behind the views of the same batch.
-    await this.publish(this.topics.revocations, plan.revocations, 'revocation');
-    await Promise.all([
-      this.publish(this.topics.state, plan.state, 'state'),
-      ...[...plan.deltas].map(([topic, messages]) => this.publish(topic, messages, 'delta')),
-    ]);
-    this.dispatcher.enqueue(plan.dispatches);
-    this.keeper.markPublished(plan.last);
-    if (events.length < this.options.batchSize) this.caughtUp = true;
+    // The kill switch first: a revocation never waits behind views, neither of this batch nor of earlier ones
+    // still in flight (the views lane below), and goes through its own connection when the host gave one.
+    await this.publish(this.topics.revocations, plan.revocations, 'revocation', this.deps.revocationMesh);
+    // Views follow in their own lane, batch after batch in order (per-tenant order on every topic holds), so
+    // the next batch's revocations need not wait for these acknowledgements. The checkpoint moves only when a
+    // batch's views are acknowledged too, in batch order, so a crash still re-sends everything unacknowledged.
+    const views = this.viewsLane.then(async () => {
+      await Promise.all([
+        this.publish(this.topics.state, plan.state, 'state'),
+        ...[...plan.deltas].map(([topic, messages]) => this.publish(topic, messages, 'delta')),
+      ]);
+      this.dispatcher.enqueue(plan.dispatches);
+      this.keeper.markPublished(plan.last);
+      if (events.length < this.options.batchSize) this.caughtUp = true;
+    });
+    this.viewsLane = views;
+    this.viewsInFlight++;
+    void views.then(
+      () => this.viewsInFlight--,
+      () => this.viewsInFlight--,
+    );
+    // Bounded: past a few batches, the subscription waits (and surfaces a failed lane as this batch's failure).
+    if (this.viewsInFlight > MAX_VIEW_BATCHES_IN_FLIGHT) await views;
   };
 
+  private viewsLane: Promise<void> = Promise.resolve();
+  private viewsInFlight = 0;
+
   /** Retries until the mesh acknowledges: the checkpoint cannot move past these events before it does. */
-  private async publish(topic: string, messages: MeshMessage[], kind: string): Promise<void> {
+  private async publish(topic: string, messages: MeshMessage[], kind: string, mesh: Mesh = this.deps.mesh): Promise<void> {
     if (messages.length === 0) return;
-    await retryUntilDone(() => this.deps.mesh.publish(topic, messages), {
+    await retryUntilDone(() => mesh.publish(topic, messages), {
       what: `publishing to ${topic}`,
       signal: this.stopping.signal,
       onError: (error, attempt) => {
@@ -388,6 +412,7 @@ export class MeshBridge {
     this.halting ??= (async () => {
       this.stopping.abort();
       await this.subscription?.stop().catch(() => undefined);
+      await this.viewsLane.catch(() => undefined);
       await Promise.allSettled(this.background);
       await Promise.allSettled(this.feedbackSubscriptions.map((s) => s.stop()));
       await this.dispatcher?.stop(this.options.stopGraceMs);
