@@ -1,2 +1,4 @@
 export * from './orbital.messages';
+export * from './tenant-view.store';
+export * from './access-decision';
 export * from './tenant-view.fold';

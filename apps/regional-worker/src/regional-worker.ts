@@ -1,0 +1,200 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import pino, { Logger } from 'pino';
+import type { JwtVerifier } from '@cmk/auth';
+import type { KeyProvider } from '@cmk/key-providers';
+import type { Mesh } from '@cmk/mesh';
+import { AccessDecision, AccessRequest, decideAccess, DEFAULT_MAX_STALENESS_MS, encodeMessage, keyLinkUsable, TenantViewStore } from '@cmk/orbital';
+import { KeyService } from './crypto/key-service';
+import { L2KeyCache } from './crypto/l2-key-cache';
+import { createWorkerHttpServer } from './http/worker-http';
+import { WorkloadAuthenticator } from './http/workload-auth';
+import { Outbox } from './lanes/outbox';
+import { RevocationEnforcer } from './lanes/revocation-enforcer';
+import { UsageMeter } from './lanes/usage-meter';
+import { createWorkerMetrics, WorkerMetrics } from './observability/worker-metrics';
+import type { EndOffsets } from './view/end-offsets';
+import { HeartbeatClock, MonotonicClock, monotonicNow } from './view/heartbeat-clock';
+import { WorkerTopics, workerTopics } from './view/topics';
+import { ViewFollower } from './view/view-follower';
+
+export interface RegionalWorkerOptions {
+  workerId: string;
+  region: string;
+  /** Shared with other workers in embedded mode; the worker never closes it. */
+  mesh: Mesh;
+  /** How the worker learns where the state topic ends (see view/end-offsets.ts). */
+  endOffsets: EndOffsets;
+  topicPrefix?: string;
+  /** The providers key links may name, by kind. Shared; the worker never closes them. */
+  providers: readonly KeyProvider[];
+  /** Verifies workload tokens; its tenant claim must be the one workloads carry (default `cmk_tenant`). */
+  verifier: JwtVerifier;
+  tenantClaim?: string;
+  systemClaim?: string;
+  host?: string;
+  /** 0: any free port (see {@link RegionalWorker.url}). */
+  port?: number;
+  usageIntervalMs?: number;
+  l2CacheSize?: number;
+  logger?: Logger;
+  /** Process metrics too (standalone only: in embedded mode the host collects them once). */
+  defaultMetrics?: boolean;
+  clock?: MonotonicClock;
+}
+
+/**
+ * The crypto layer stand-in for one region: follows the Orbital lanes into its view, decides every request
+ * locally, and serves data keys under the tenant's L1 key. Several can run in one process.
+ */
+export class RegionalWorker {
+  readonly store: TenantViewStore;
+  readonly heartbeat: HeartbeatClock;
+  /** Exposed for tests and diagnostics (which keys are held); never log its contents. */
+  readonly l2Cache: L2KeyCache;
+  readonly metrics: WorkerMetrics;
+  readonly topics: WorkerTopics;
+  private readonly log: Logger;
+  private readonly now: MonotonicClock;
+  private readonly follower: ViewFollower;
+  private readonly acks: Outbox;
+  private readonly usageOutbox: Outbox;
+  private readonly usage: UsageMeter;
+  private readonly server: Server;
+  private usageTimer?: NodeJS.Timeout;
+  private listening = false;
+
+  constructor(private readonly options: RegionalWorkerOptions) {
+    const { workerId, region, mesh } = options;
+    this.log = (options.logger ?? pino({ level: 'info' })).child({ workerId, region });
+    this.now = options.clock ?? monotonicNow;
+    this.topics = workerTopics(region, options.topicPrefix);
+    this.store = new TenantViewStore(region);
+    this.heartbeat = new HeartbeatClock(this.now);
+    this.l2Cache = new L2KeyCache(options.l2CacheSize ?? 10_000);
+    this.metrics = createWorkerMetrics(
+      {
+        stalenessSeconds: () => this.heartbeat.silenceMs() / 1000,
+        ready: () => this.store.ready,
+        servedTenants: () => this.store.servedTenants,
+        cachedL2Keys: () => this.l2Cache.size,
+        pendingAcks: () => this.acks.pending,
+      },
+      { defaultMetrics: options.defaultMetrics },
+    );
+    this.acks = new Outbox(mesh, this.topics.acks, this.log, {}, (n) => this.metrics.acksPublished.inc(n));
+    this.usageOutbox = new Outbox(mesh, this.topics.usage, this.log, { capacity: 1_000 }, (n) => this.metrics.usageReports.inc(n));
+    this.usage = new UsageMeter(workerId, region);
+    const enforcer = new RevocationEnforcer({
+      workerId,
+      region,
+      store: this.store,
+      cache: this.l2Cache,
+      acks: this.acks,
+      log: this.log,
+      onEnforced: (m) => this.metrics.revocations.inc({ cause: m.cause }),
+    });
+    this.follower = new ViewFollower({
+      mesh,
+      endOffsets: options.endOffsets,
+      topics: this.topics,
+      store: this.store,
+      heartbeat: this.heartbeat,
+      log: this.log,
+      onStateApplied: (tenantId) => this.l2Cache.retain(tenantId, (keyLinkId) => keyLinkUsable(this.store, tenantId, keyLinkId)),
+      onRevocation: (message) => enforcer.enforce(message),
+      onRejected: (topic, error) => {
+        this.metrics.rejected.inc({ topic });
+        this.log.error({ topic, err: error.message }, 'skipped an Orbital message that cannot be decoded');
+      },
+    });
+    const keys = new KeyService({
+      store: this.store,
+      region,
+      heartbeat: this.heartbeat,
+      now: this.now,
+      providers: new Map(options.providers.map((p) => [p.kind, p])),
+      cache: this.l2Cache,
+      onDecision: (operation, _identity, decision) =>
+        this.metrics.decisions.inc({ operation, outcome: decision.allowed ? 'allow' : 'deny', reason: decision.allowed ? 'allowed' : decision.reason }),
+    });
+    this.server = createWorkerHttpServer({
+      auth: new WorkloadAuthenticator(options.verifier, { tenant: options.tenantClaim ?? 'cmk_tenant', system: options.systemClaim ?? 'cmk_system' }),
+      keys,
+      metrics: this.metrics,
+      log: this.log,
+      readiness: () => this.readiness(),
+      onOutcome: (identity, operation, allowed) => this.usage.record(identity.tenantId, identity.systemId, operation, allowed ? 'allowed' : 'denied'),
+    });
+  }
+
+  /** Serves health at once; resolves when caught up with the state topic (ready). */
+  async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.listening = true;
+    this.log.info({ url: this.url }, 'regional worker listening; bootstrapping its view');
+    const interval = this.options.usageIntervalMs ?? 60_000;
+    this.usageTimer = setInterval(() => this.reportUsage(), interval);
+    this.usageTimer.unref();
+    await this.follower.start();
+  }
+
+  get url(): string {
+    const address = this.server.address() as AddressInfo | null;
+    if (!address) throw new Error('the worker is not listening');
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  }
+
+  get ready(): boolean {
+    return this.store.ready;
+  }
+
+  get workerId(): string {
+    return this.options.workerId;
+  }
+
+  /** The decision this worker would take now (what every request runs first). */
+  decide(request: AccessRequest): AccessDecision {
+    return decideAccess(this.store, this.options.region, this.now(), this.heartbeat.lastHeartbeatAt, request);
+  }
+
+  /** Stops following the mesh and serving; flushes usage and acks (bounded), zeroises every cached key. */
+  async stop(): Promise<void> {
+    clearInterval(this.usageTimer);
+    await this.follower.stop();
+    if (this.listening) {
+      this.listening = false;
+      await new Promise<void>((resolve) => {
+        this.server.close(() => resolve());
+        this.server.closeAllConnections();
+      });
+    }
+    this.reportUsage();
+    await Promise.all([this.acks.close(2_000), this.usageOutbox.close(2_000)]);
+    const zeroised = this.l2Cache.zeroiseAll();
+    this.log.info({ zeroisedKeys: zeroised }, 'regional worker stopped');
+  }
+
+  private reportUsage(): void {
+    const report = this.usage.cut();
+    if (report) this.usageOutbox.push({ key: this.options.workerId, value: encodeMessage(report) });
+  }
+
+  private readiness(): { ready: boolean; details: Record<string, unknown> } {
+    const silenceMs = this.heartbeat.silenceMs();
+    // A load balancer should also steer away from a worker that is cut off from the mesh (every tenant at the
+    // default bound would be refused), although each request checks its own tenant's bound anyway.
+    const heard = silenceMs <= DEFAULT_MAX_STALENESS_MS;
+    return {
+      ready: this.store.ready && heard,
+      details: { caughtUp: this.store.ready, heartbeatAgeMs: Number.isFinite(silenceMs) ? Math.round(silenceMs) : null, tenants: this.store.servedTenants },
+    };
+  }
+}

@@ -1,0 +1,54 @@
+import type { Mesh, MeshHandler, MeshMessage, MeshSubscription, MeshTopic, SubscribeOptions } from '@cmk/mesh';
+
+/**
+ * A Mesh wrapper that can hold deliveries: `hold(topic)` makes handlers of subscriptions to that topic wait
+ * until `release(topic)`; `pause()` holds every topic (the worker cut off from the mesh). Publishing passes
+ * straight through. For tests that must see a worker before it caught up, or cut off.
+ */
+export class GatedMesh implements Mesh {
+  private readonly gates = new Map<string, { promise: Promise<void>; open: () => void }>();
+
+  constructor(private readonly inner: Mesh) {}
+
+  hold(topic: string): void {
+    if (this.gates.has(topic)) return;
+    let open!: () => void;
+    const promise = new Promise<void>((resolve) => (open = resolve));
+    this.gates.set(topic, { promise, open });
+  }
+
+  release(topic: string): void {
+    this.gates.get(topic)?.open();
+    this.gates.delete(topic);
+  }
+
+  pause(): void {
+    this.hold('*');
+  }
+
+  resume(): void {
+    this.release('*');
+  }
+
+  publish(topic: string, messages: readonly MeshMessage[]): Promise<void> {
+    return this.inner.publish(topic, messages);
+  }
+
+  subscribe(topics: string | readonly string[], options: string | SubscribeOptions, handler: MeshHandler): Promise<MeshSubscription> {
+    return this.inner.subscribe(topics, options, async (message) => {
+      for (;;) {
+        const gate = this.gates.get(message.topic) ?? this.gates.get('*');
+        if (!gate) return handler(message);
+        await gate.promise;
+      }
+    });
+  }
+
+  ensureTopics(topics: readonly MeshTopic[]): Promise<void> {
+    return this.inner.ensureTopics(topics);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
