@@ -15,6 +15,7 @@ import { Aggregates } from './shared/aggregates';
 import { Facts } from './shared/facts';
 import { PROJECTIONS, QUERIES, ReadSide } from './shared/read-side';
 import { TenantHistory } from './audit/tenant-history';
+import { EMBEDDED_MESH } from './embedded/workload-token.http.controller';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -32,6 +33,7 @@ export class AppModule implements NestModule {
         { provide: IDEMPOTENCY_STORE, useValue: infra.idempotency },
         { provide: METRICS, useValue: infra.metrics.registry },
         { provide: 'HTTP_METRICS', useValue: infra.metrics },
+        ...(infra.embedded ? [{ provide: EMBEDDED_MESH, useValue: infra.embedded }] : []),
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_INTERCEPTOR, useClass: MetricsInterceptor },

@@ -23,9 +23,16 @@ async function main(): Promise<void> {
       roles: [Role.PlatformOperator, Role.KeyAdmin, Role.SecurityOfficer, Role.Auditor],
       ttlSeconds: 3600,
     });
+    const workers = running.infra.embedded?.regions ?? [];
     process.stdout.write(
       `\nOpenKCM CMK is ready at ${running.url} (Swagger UI: ${running.url}/docs)\n` +
-        `Operator token (valid 1 hour):\n\n  export CMK_URL=${running.url}\n  export CMK_TOKEN=${token}\n\n`,
+        `Operator token (valid 1 hour):\n\n  export CMK_URL=${running.url}\n  export CMK_TOKEN=${token}\n\n` +
+        (workers.length
+          ? `Regional workers in this process (in-process mesh, local demo key local:key=demo-root):\n` +
+            workers.map((w) => `  ${w.region.padEnd(15)} ${w.url}`).join('\n') +
+            `\nTry the loop: onboard a tenant, link local:key=demo-root (providerKind local), activate, register a system,\n` +
+            `POST /v1/systems/{id}/workload-token, then POST {worker}/v1/data-keys and /v1/unwrap; revoke and watch them deny.\n\n`
+          : ''),
     );
   }
   const shutdown = async (signal: string) => {

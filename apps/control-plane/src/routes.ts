@@ -40,6 +40,7 @@ import { QueryUsageController } from './usage/query-usage/query-usage.http.contr
 import { QueryAuditEventsController } from './audit/query-audit-events/query-audit-events.http.controller';
 import { ProjectionsController } from './admin/projections.http.controller';
 import { HealthController } from './health/health.http.controller';
+import { EmbeddedMeshController } from './embedded/workload-token.http.controller';
 import { MetricsController } from './health/metrics.http.controller';
 
 /** The route table: every controller and command handler of the control plane. */
@@ -50,7 +51,7 @@ export const Controllers = [
   DefinePolicyController, RevisePolicyController, AssignPolicyController, QueryPoliciesController,
   QueryAuditEventsController, QueryUsageController,
 ];
-export const AdminModuleControllers = [ProjectionsController, HealthController, MetricsController];
+export const AdminModuleControllers = [ProjectionsController, HealthController, MetricsController, EmbeddedMeshController];
 
 export const Handlers = [
   OnboardTenantHandler, UpdateTenantHandler, SuspendTenantHandler, ResumeTenantHandler, OffboardTenantHandler,

@@ -8,6 +8,10 @@ export interface IssueTokenInput {
   roles: string[];
   tenants?: string[];
   ttlSeconds?: number;
+  /** Another audience than the issuer's default (e.g. regional workers' `openkcm-cmk-worker`). */
+  audience?: string;
+  /** Further claims (e.g. a workload token's `cmk_tenant` and `cmk_system`). They cannot override the above. */
+  claims?: Record<string, string | number | boolean>;
 }
 
 /**
@@ -44,10 +48,10 @@ export class DevIssuer {
   }
 
   async issue(input: IssueTokenInput): Promise<string> {
-    return new SignJWT({ roles: input.roles, ...(input.tenants ? { tenants: input.tenants } : {}) })
+    return new SignJWT({ ...(input.claims ?? {}), roles: input.roles, ...(input.tenants ? { tenants: input.tenants } : {}) })
       .setProtectedHeader({ alg: 'ES256', kid: this.publicJwk.kid })
       .setIssuer(this.issuer)
-      .setAudience(this.audience)
+      .setAudience(input.audience ?? this.audience)
       .setSubject(input.subject)
       .setIssuedAt()
       .setJti(randomUUID())

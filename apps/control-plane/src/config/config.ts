@@ -20,6 +20,8 @@ export interface AppConfig {
   readWaitMs: number;
   /** Accept `local` (software, demo) key links: only where nothing sovereign is expected (embedded by default). */
   allowLocalKeys: boolean;
+  /** Embedded only: run the in-process mesh, the bridge and three regional workers (the whole loop). */
+  embeddedMesh: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   auth: {
     issuer: string;
@@ -114,6 +116,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     readModelSchema: identifier(env, 'CMK_READ_MODEL_SCHEMA', 'cmk_read'),
     eventStoreAppRole: env.CMK_EVENT_STORE_APP_ROLE === '' ? undefined : identifier(env, 'CMK_EVENT_STORE_APP_ROLE', 'cmk_event_writer'),
     readWaitMs: int(env, 'CMK_READ_WAIT_MS', 5000, 0, 60000),
+    embeddedMesh: mode === 'embedded' && oneOf(env, 'CMK_EMBEDDED_MESH', ['true', 'false'] as const, 'true') === 'true',
     allowLocalKeys: oneOf(env, 'CMK_ALLOW_LOCAL_KEYS', ['true', 'false'] as const, mode === 'embedded' ? 'true' : 'false') === 'true',
     logLevel: oneOf(env, 'CMK_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     auth: {

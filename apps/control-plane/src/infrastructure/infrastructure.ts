@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/config';
 import { IdempotencyStore } from '../http/idempotency/idempotency.store';
 import { createMetrics, Metrics } from './metrics';
 import { logger } from './logger';
+import { EmbeddedMesh } from '../embedded/embedded-mesh';
 
 /** Everything with I/O the control plane needs, opened once and closed in reverse order. */
 export interface Infrastructure {
@@ -20,6 +21,8 @@ export interface Infrastructure {
   verifier: JwtVerifier;
   devIssuer?: DevIssuer;
   metrics: Metrics;
+  /** Embedded mode: the in-process mesh, bridge and regional workers. */
+  embedded?: EmbeddedMesh;
   close(): Promise<void>;
 }
 
@@ -66,9 +69,13 @@ export async function openInfrastructure(config: AppConfig): Promise<Infrastruct
     clockToleranceSeconds: config.auth.clockToleranceSeconds,
   });
 
+  const embedded =
+    config.embeddedMesh && devIssuer ? await EmbeddedMesh.start({ store, issuer: devIssuer, dataDir, host: config.host, basePort: config.port, logger }) : undefined;
+
   return {
-    config, pool: db.pool, store, dataSource, projections, queries, idempotency, verifier, devIssuer, metrics,
+    config, pool: db.pool, store, dataSource, projections, queries, idempotency, verifier, devIssuer, metrics, embedded,
     async close() {
+      await embedded?.close();
       await projections.stop();
       await store.close();
       if (dataSource.isInitialized) await dataSource.destroy();
