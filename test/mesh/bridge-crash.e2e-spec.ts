@@ -82,6 +82,8 @@ describe('mesh bridge killed (SIGKILL) 20 times while governance events are appe
     await writer;
     expect(appended).toBe(EVENTS);
 
+    // The last bridge claims a higher epoch than any killed one did; its heartbeats prove it is running.
+    const epochBefore = Number((await ts.store.checkpoints.get('mesh-bridge.epoch')) ?? 0n);
     current = BridgeProcess.start(build.main, env);
     const governance = await readGovernance(ts.store);
     const head = governance[governance.length - 1].position;
@@ -135,7 +137,14 @@ describe('mesh bridge killed (SIGKILL) 20 times while governance events are appe
     expect(recorded.map((e) => (e.data as { revocationPosition: string }).revocationPosition).sort()).toEqual([...revocations].sort());
 
     // Epochs only grow on the heartbeat topic (one partition: total order), and the last one covers the head.
-    await waitFor('a heartbeat at the head', () => rec.of(topics.heartbeat, 'heartbeat').some((h) => BigInt(h.message.position) >= head), 20_000, 100);
+    // (The views above may already have come from a killed bridge; wait for the last one's own heartbeat, so the
+    // SIGTERM below stops a running bridge rather than a process still loading its modules.)
+    await waitFor(
+      'a heartbeat of the last bridge at the head',
+      () => rec.of(topics.heartbeat, 'heartbeat').some((h) => BigInt(h.message.position) >= head && h.message.epoch > epochBefore),
+      20_000,
+      100,
+    );
     const epochs = rec.of(topics.heartbeat, 'heartbeat').map((h) => h.message.epoch);
     expect(epochs).toEqual([...epochs].sort((a, b) => a - b));
     // Some of the killed ones died before claiming theirs; the last one claimed the highest.

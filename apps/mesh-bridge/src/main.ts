@@ -1,4 +1,4 @@
-import { migrateEventStore, openDatabase, PostgresEventStore } from '@cmk/event-store';
+import { migrateEventStore, openDatabase, PostgresEventStore, type Database } from '@cmk/event-store';
 import { KafkaMesh } from '@cmk/mesh';
 import { BridgeConfigError, loadBridgeConfig } from './config';
 import { serveBridgeHttp } from './http-server';
@@ -19,42 +19,53 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const started = Date.now();
-  const db = await openDatabase({ kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize });
+
+  // Signals are handled from the first moment: a stop during start-up closes whatever exists so far, exit 0.
+  let db: Database | undefined;
+  let store: PostgresEventStore | undefined;
+  let mesh: KafkaMesh | undefined;
+  let revocationMesh: KafkaMesh | undefined;
+  let bridge: MeshBridge | undefined;
+  let http: Awaited<ReturnType<typeof serveBridgeHttp>> | undefined;
+  let starting: Promise<void> | undefined;
+  let closing: Promise<void> | undefined;
+  const close = (code: number) => {
+    closing ??= (async () => {
+      await bridge?.stop().catch((e) => logger.error({ err: e }, 'bridge stop failed'));
+      // A signal during start: let start() unwind before its store and mesh are closed under it.
+      await starting?.catch(() => undefined);
+      await http?.close();
+      await mesh?.close().catch(() => undefined);
+      await revocationMesh?.close().catch(() => undefined);
+      await store?.close().catch(() => undefined);
+      await db?.close().catch(() => undefined);
+      process.exit(code);
+    })();
+    return closing;
+  };
+  process.once('SIGINT', () => void close(0));
+  process.once('SIGTERM', () => void close(0));
+
+  db = await openDatabase({ kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize });
+  if (closing) return closing;
   // Idempotent and safe beside the control plane's own run: the bridge may start first.
   await migrateEventStore(db.pool, { schema: config.eventStoreSchema, appRole: config.eventStoreAppRole });
-  const store = new PostgresEventStore(db.pool, { schema: config.eventStoreSchema, appRole: config.eventStoreAppRole, notify: true });
-  const mesh = new KafkaMesh({
+  if (closing) return closing;
+  store = new PostgresEventStore(db.pool, { schema: config.eventStoreSchema, appRole: config.eventStoreAppRole, notify: true });
+  mesh = new KafkaMesh({
     brokers: config.mesh.brokers,
     clientId: `${config.consumerName}-${process.pid}`,
     replicationFactor: config.mesh.replicationFactor,
     logger: logger.child({ component: 'mesh' }),
   });
-
   // The revocation lane gets its own producer: a revocation never queues behind view messages.
-  const revocationMesh = new KafkaMesh({
+  revocationMesh = new KafkaMesh({
     brokers: config.mesh.brokers,
     clientId: `${config.consumerName}-revocations-${process.pid}`,
     replicationFactor: config.mesh.replicationFactor,
     logger: logger.child({ component: 'mesh-revocations' }),
   });
-
-  let closing: Promise<void> | undefined;
-  let starting: Promise<void> | undefined;
-  const close = (code: number) => {
-    closing ??= (async () => {
-      await bridge.stop().catch((e) => logger.error({ err: e }, 'bridge stop failed'));
-      // A signal during start: let start() unwind before its store and mesh are closed under it.
-      await starting?.catch(() => undefined);
-      await http?.close();
-      await mesh.close().catch(() => undefined);
-      await revocationMesh.close().catch(() => undefined);
-      await store.close().catch(() => undefined);
-      await db.close().catch(() => undefined);
-      process.exit(code);
-    })();
-    return closing;
-  };
-  const bridge = new MeshBridge(
+  bridge = new MeshBridge(
     {
       store,
       mesh,
@@ -74,10 +85,8 @@ async function main(): Promise<void> {
       batchSize: config.batchSize,
     },
   );
-  let http: Awaited<ReturnType<typeof serveBridgeHttp>> | undefined;
-  process.once('SIGINT', () => void close(0));
-  process.once('SIGTERM', () => void close(0));
   http = await serveBridgeHttp(bridge, config.host, config.port);
+  if (closing) return closing;
   starting = bridge.start();
   try {
     await starting;
