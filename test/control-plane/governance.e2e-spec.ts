@@ -109,6 +109,22 @@ describe('control plane: governance flows over REST on PostgreSQL', () => {
     expect(read.body.versions).toHaveLength(2);
   });
 
+  it('keeps roots of trust in allowed provider kinds and regions at link time (422 naming each rule)', async () => {
+    const tenantId = randomUUID();
+    await cp.call('POST', '/v1/tenants', { token: admin, body: tenantBody({ tenantId }) });
+    const policy = await cp.call('POST', '/v1/policies', {
+      token: admin,
+      body: { name: 'EU sovereignty', document: { providers: { allowedKinds: ['pkcs11', 'aws-kms'] }, geofence: { rootOfTrustRegions: { EU: ['eu-central-1', 'eu-west-1'] } } } },
+    });
+    expect(policy.status).toBe(201);
+    expect((await cp.call('POST', `/v1/policies/${policy.body.id}/assignments`, { token: admin, body: { scope: tenantId } })).status).toBe(200);
+    const both = await cp.call('POST', `/v1/tenants/${tenantId}/key-links`, { token: admin, body: linkBody({ providerKind: 'gcp-kms', providerRegion: 'us-central1' }) });
+    expect(both.status).toBe(422);
+    expect(both.body.violations.map((v: { rule: string }) => v.rule)).toEqual(['providers.allowed-kinds', 'geofence.root-of-trust-region']);
+    const ok = await cp.call('POST', `/v1/tenants/${tenantId}/key-links`, { token: admin, body: linkBody({ providerKind: 'aws-kms', providerRegion: 'eu-west-1' }) });
+    expect(ok.status).toBe(201);
+  });
+
   it('lists tenants with filters and cursor pagination', async () => {
     const ids: string[] = [];
     let position = '0';

@@ -157,5 +157,5 @@ export function decodeMessage<K extends OrbitalMessage['kind']>(
   return parsed as Extract<OrbitalMessage, { kind: K }>;
 }
 
-/** Default fail-closed bound when no policy sets one. */
-export const DEFAULT_MAX_STALENESS_MS = 2000;
+/** Default fail-closed bound when no policy sets one (`failClosed.maxStalenessMs`; defined with the policy model). */
+export { DEFAULT_MAX_STALENESS_MS } from '@cmk/policy';

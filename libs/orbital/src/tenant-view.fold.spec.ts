@@ -130,6 +130,21 @@ describe('tenant view fold', () => {
     });
   });
 
+  describe('fail-closed bound (maxStalenessMs)', () => {
+    it('is the smallest failClosed.maxStalenessMs in force; a revision or an unassignment changes the view', () => {
+      const h = history().onboard('t').onboard('u').define('slow', { failClosed: { maxStalenessMs: 5000 } }).assign('global', 'slow');
+      expect(viewOf(foldAll(h.events), 't')!.maxStalenessMs).toBe(5000);
+      h.define('tight', { failClosed: { maxStalenessMs: 750 } }).assign('t', 'tight');
+      const world = foldAll(h.events);
+      expect(viewOf(world, 't')!.maxStalenessMs).toBe(750);
+      expect(viewOf(world, 'u')!.maxStalenessMs).toBe(5000);
+      h.revise('tight', 2, { failClosed: { maxStalenessMs: 400 } });
+      expect(changesOfLast(h.events).changes.map((c) => [c.tenantId, c.after?.maxStalenessMs])).toEqual([['t', 400]]);
+      h.unassign('global', 'slow').unassign('t', 'tight');
+      expect(viewOf(foldAll(h.events), 't')!.maxStalenessMs).toBe(DEFAULT_MAX_STALENESS_MS);
+    });
+  });
+
   describe('geofence (allowedRegions)', () => {
     it('comes from a global policy for the tenant jurisdiction; other jurisdictions stay unrestricted', () => {
       const h = history()

@@ -7,9 +7,9 @@
  * The world is mutable on purpose: one bridge folds every event of the log into it, and copying maps per event
  * would make a replay quadratic. Only `foldEvent` changes it.
  */
-import type { PolicyDocument } from '@cmk/policy';
+import { maxStalenessOf, type PolicyDocument } from '@cmk/policy';
 import { Categories, parseStreamName } from '@cmk/domain';
-import { DEFAULT_MAX_STALENESS_MS, KeyLinkStatus, KeyLinkView, SystemView, TenantStatus, TenantView } from './orbital.messages';
+import { KeyLinkStatus, KeyLinkView, SystemView, TenantStatus, TenantView } from './orbital.messages';
 
 /** What the fold needs of a recorded event (the event store's RecordedEvent fits). */
 export interface GovernanceRecord {
@@ -172,8 +172,8 @@ function computeView(world: TenantViewWorld, facts: TenantFacts): TenantView {
     jurisdiction: facts.jurisdiction,
     homeRegion: facts.homeRegion,
     allowedRegions: allowedRegions(world, facts),
-    // No policy field sets a staleness bound yet; the contract's default applies to every tenant.
-    maxStalenessMs: DEFAULT_MAX_STALENESS_MS,
+    // The smallest `failClosed.maxStalenessMs` of the policies in force, else the default.
+    maxStalenessMs: maxStalenessOf([...effectivePolicies(world, facts.tenantId)].map((p) => p.document)),
     systems: Object.fromEntries(systems),
     keyLinks: Object.fromEntries(keyLinks),
   };

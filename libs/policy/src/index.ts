@@ -1,2 +1,3 @@
 export * from './policy-document';
 export * from './key-strength.rule';
+export * from './provider-placement.rule';

@@ -46,11 +46,11 @@ describe('validatePolicyDocument', () => {
 
   describe('unknown fields', () => {
     it.each([
-      [{ colour: 'red' }, '$.colour', 'keyStrength, rotation, geofence'],
+      [{ colour: 'red' }, '$.colour', 'keyStrength, rotation, geofence, providers, failClosed'],
       [{ keyStrength: { maximumBits: {} } }, '$.keyStrength.maximumBits', 'allowedAlgorithms, minimumBits'],
       [{ keyStrength: { minimumBits: { DES: 56 } } }, '$.keyStrength.minimumBits.DES', 'AES, RSA, EC'],
       [{ rotation: { minAgeDays: 1 } }, '$.rotation.minAgeDays', 'maxAgeDays, warningDays'],
-      [{ geofence: { wrapRegions: {} } }, '$.geofence.wrapRegions', 'unwrapRegions'],
+      [{ geofence: { wrapRegions: {} } }, '$.geofence.wrapRegions', 'unwrapRegions, rootOfTrustRegions'],
     ])('refuses %j at its path, listing the allowed fields', (doc, path, allowed) => {
       expect(onlyError(doc)).toEqual({ path, message: `unknown field; allowed: ${allowed}` });
     });
@@ -137,5 +137,29 @@ describe('validatePolicyDocument', () => {
       '$.geofence.unwrapRegions.EU',
       '$.geofence.unwrapRegions.US[0]',
     ]);
+  });
+
+  describe('providers, root-of-trust regions and the fail-closed bound', () => {
+    it('accepts them', () => {
+      expect(
+        validatePolicyDocument({
+          providers: { allowedKinds: ['pkcs11', 'aws-kms'] },
+          geofence: { rootOfTrustRegions: { EU: ['eu-central-1'] } },
+          failClosed: { maxStalenessMs: 1500 },
+        }),
+      ).toEqual([]);
+    });
+
+    it.each([
+      [{ providers: { allowedKinds: [] } }, '$.providers.allowedKinds', 'must be a non-empty array'],
+      [{ providers: { allowedKinds: ['PKCS 11'] } }, '$.providers.allowedKinds[0]', 'must be a provider kind like pkcs11 or aws-kms'],
+      [{ providers: { kinds: ['pkcs11'] } }, '$.providers.kinds', 'unknown field; allowed: allowedKinds'],
+      [{ geofence: { rootOfTrustRegions: { EU: ['Frankfurt'] } } }, '$.geofence.rootOfTrustRegions.EU[0]', 'must be a region name like eu-central-1'],
+      [{ failClosed: { maxStalenessMs: 50 } }, '$.failClosed.maxStalenessMs', 'must be an integer from 100 to 60000 (milliseconds)'],
+      [{ failClosed: { maxStalenessMs: 1.5 } }, '$.failClosed.maxStalenessMs', 'must be an integer from 100 to 60000 (milliseconds)'],
+      [{ failClosed: 2000 }, '$.failClosed', 'must be an object'],
+    ])('refuses %j at %s', (doc, path, message) => {
+      expect(validatePolicyDocument(doc)).toEqual([{ path, message }]);
+    });
   });
 });

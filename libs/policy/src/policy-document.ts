@@ -21,8 +21,21 @@ export interface PolicyDocument {
   geofence?: {
     /** Regions where keys of tenants in a jurisdiction may be unwrapped, e.g. { EU: ['eu-central-1'] }. */
     unwrapRegions?: Record<string, string[]>;
+    /** Regions where the root of trust (L1 key) of tenants in a jurisdiction may live, e.g. { EU: ['eu-central-1'] }. */
+    rootOfTrustRegions?: Record<string, string[]>;
+  };
+  providers?: {
+    /** Provider kinds a key link may use, e.g. ['pkcs11', 'aws-kms']. */
+    allowedKinds?: string[];
+  };
+  failClosed?: {
+    /** Regional workers deny a tenant's requests after this long without hearing from the mesh (100..60,000 ms). */
+    maxStalenessMs?: number;
   };
 }
+
+/** The workers' fail-closed bound when no policy in force sets one. */
+export const DEFAULT_MAX_STALENESS_MS = 2000;
 
 export interface PolicyFieldError {
   /** JSON path of the offending field, e.g. `$.keyStrength.minimumBits.RSA`. */
@@ -43,11 +56,27 @@ function positiveInt(v: unknown, path: string, errors: PolicyFieldError[], max =
     errors.push({ path, message: `must be a positive integer up to ${max}` });
 }
 
+function regionsByJurisdiction(value: unknown, path: string, errors: PolicyFieldError[]): void {
+  if (value === undefined) return;
+  if (!isObject(value)) {
+    errors.push({ path, message: 'must be an object keyed by jurisdiction' });
+    return;
+  }
+  for (const [jurisdiction, regions] of Object.entries(value)) {
+    const at = `${path}.${jurisdiction}`;
+    if (!Array.isArray(regions) || regions.length === 0) errors.push({ path: at, message: 'must be a non-empty array of regions' });
+    else
+      regions.forEach((region, i) => {
+        if (typeof region !== 'string' || !REGION.test(region)) errors.push({ path: `${at}[${i}]`, message: 'must be a region name like eu-central-1' });
+      });
+  }
+}
+
 /** Structural and semantic validation; returns every problem found, each with its path. */
 export function validatePolicyDocument(doc: unknown): PolicyFieldError[] {
   const errors: PolicyFieldError[] = [];
   if (!isObject(doc)) return [{ path: '$', message: 'a policy document must be a JSON object' }];
-  checkKeys(doc, ['keyStrength', 'rotation', 'geofence'], '$', errors);
+  checkKeys(doc, ['keyStrength', 'rotation', 'geofence', 'providers', 'failClosed'], '$', errors);
 
   if (doc.keyStrength !== undefined) {
     const ks = doc.keyStrength;
@@ -89,19 +118,34 @@ export function validatePolicyDocument(doc: unknown): PolicyFieldError[] {
     const g = doc.geofence;
     if (!isObject(g)) errors.push({ path: '$.geofence', message: 'must be an object' });
     else {
-      checkKeys(g, ['unwrapRegions'], '$.geofence', errors);
-      if (g.unwrapRegions !== undefined) {
-        if (!isObject(g.unwrapRegions)) errors.push({ path: '$.geofence.unwrapRegions', message: 'must be an object keyed by jurisdiction' });
+      checkKeys(g, ['unwrapRegions', 'rootOfTrustRegions'], '$.geofence', errors);
+      for (const field of ['unwrapRegions', 'rootOfTrustRegions'] as const) regionsByJurisdiction(g[field], `$.geofence.${field}`, errors);
+    }
+  }
+
+  if (doc.providers !== undefined) {
+    const p = doc.providers;
+    if (!isObject(p)) errors.push({ path: '$.providers', message: 'must be an object' });
+    else {
+      checkKeys(p, ['allowedKinds'], '$.providers', errors);
+      if (p.allowedKinds !== undefined) {
+        if (!Array.isArray(p.allowedKinds) || p.allowedKinds.length === 0) errors.push({ path: '$.providers.allowedKinds', message: 'must be a non-empty array' });
         else
-          for (const [jurisdiction, regions] of Object.entries(g.unwrapRegions)) {
-            const path = `$.geofence.unwrapRegions.${jurisdiction}`;
-            if (!Array.isArray(regions) || regions.length === 0) errors.push({ path, message: 'must be a non-empty array of regions' });
-            else
-              regions.forEach((region, i) => {
-                if (typeof region !== 'string' || !REGION.test(region)) errors.push({ path: `${path}[${i}]`, message: 'must be a region name like eu-central-1' });
-              });
-          }
+          p.allowedKinds.forEach((kind, i) => {
+            if (typeof kind !== 'string' || !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(kind)) errors.push({ path: `$.providers.allowedKinds[${i}]`, message: 'must be a provider kind like pkcs11 or aws-kms' });
+          });
       }
+    }
+  }
+
+  if (doc.failClosed !== undefined) {
+    const f = doc.failClosed;
+    if (!isObject(f)) errors.push({ path: '$.failClosed', message: 'must be an object' });
+    else {
+      checkKeys(f, ['maxStalenessMs'], '$.failClosed', errors);
+      const ms = f.maxStalenessMs;
+      if (ms !== undefined && (!Number.isInteger(ms) || (ms as number) < 100 || (ms as number) > 60000))
+        errors.push({ path: '$.failClosed.maxStalenessMs', message: 'must be an integer from 100 to 60000 (milliseconds)' });
     }
   }
   return errors;

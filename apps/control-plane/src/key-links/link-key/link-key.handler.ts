@@ -3,7 +3,7 @@ import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { keyLinkDecider, keyLinkStream, PolicyViolationError, RuleViolation } from '@cmk/domain';
 import { assertTenantAccess } from '@cmk/auth';
-import { checkKeyStrength } from '@cmk/policy';
+import { checkKeyStrength, checkProviderPlacement } from '@cmk/policy';
 import { Aggregates, CommandResult, ExecutionContext } from '../../shared/aggregates';
 import { Facts } from '../../shared/facts';
 import { APP_CONFIG } from '../../config/config.provider';
@@ -26,7 +26,10 @@ export class LinkKeyHandler implements ICommandHandler<LinkKeyCommand, CommandRe
   async execute({ tenantId, request, ctx }: LinkKeyCommand): Promise<CommandResult> {
     assertTenantAccess(ctx.actor, tenantId);
     const [tenant, policies] = await Promise.all([this.facts.tenant(tenantId), this.facts.policiesInForce(tenantId)]);
-    const violations: RuleViolation[] = checkKeyStrength(policies, request);
+    const violations: RuleViolation[] = [
+      ...checkKeyStrength(policies, request),
+      ...(tenant.jurisdiction ? checkProviderPlacement(policies, request, tenant.jurisdiction) : []),
+    ];
     if (request.providerKind === 'local' && !this.config.allowLocalKeys) {
       violations.push({ rule: 'provider.local-demo-only', message: 'local software keys are for the embedded demo; link an HSM or a cloud KMS key (CMK_ALLOW_LOCAL_KEYS=false here)' });
     }
