@@ -71,4 +71,14 @@ describe('cmk CLI against the running control plane', () => {
     expect(csv).toMatchObject({ code: 0, stdout: 'tenant_id,system_id,operation,outcome,count\n' });
     expect((await cmk('usage', '--from', 'last-week')).stderr).toContain('--from must be a date YYYY-MM-DD');
   });
+
+  it('runs the kill switch dry run and refuses an ambiguous scope', async () => {
+    const dry = await cmk('kill-switch', 'dry-run', '--provider-region', 'zz-nowhere-1');
+    expect(dry).toMatchObject({ code: 0, json: { keyLinks: 0, tenants: 0 } });
+    const both = await cmk('kill-switch', 'dry-run', '--provider', 'pkcs11', '--everything');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give exactly one of');
+    const fire = await cmk('kill-switch', 'fire', '--provider-region', 'zz-nowhere-1', '--reason', 'drill', '--expect', '0');
+    expect(fire).toMatchObject({ code: 0, json: { keyLinks: 0, revoked: [], failed: [] } });
+  });
 });

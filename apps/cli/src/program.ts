@@ -7,6 +7,7 @@ import { policiesCommand } from './commands/policies.command';
 import { projectionsCommand } from './commands/projections.command';
 import { systemsCommand } from './commands/systems.command';
 import { usageCommand } from './commands/usage.command';
+import { killSwitchCommand } from './commands/kill-switch.command';
 import { tenantsCommand } from './commands/tenants.command';
 
 export interface ProgramOptions {
@@ -24,7 +25,7 @@ export function buildProgram(io: CliIo, opts: ProgramOptions = {}): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride()
     .showHelpAfterError();
-  for (const sub of [tenantsCommand(io), systemsCommand(io), keyLinksCommand(io), policiesCommand(io), auditCommand(io, opts.sleep), projectionsCommand(io, opts.sleep), usageCommand(io)]) {
+  for (const sub of [tenantsCommand(io), systemsCommand(io), keyLinksCommand(io), policiesCommand(io), auditCommand(io, opts.sleep), projectionsCommand(io, opts.sleep), usageCommand(io), killSwitchCommand(io)]) {
     sub.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
     for (const leaf of sub.commands) leaf.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
     program.addCommand(sub);

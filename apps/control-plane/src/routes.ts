@@ -36,6 +36,7 @@ import { AssignPolicyController } from './policies/assign-policy/assign-policy.h
 import { AssignPolicyHandler } from './policies/assign-policy/assign-policy.handler';
 import { UnassignPolicyHandler } from './policies/unassign-policy/unassign-policy.handler';
 import { QueryPoliciesController } from './policies/query-policies/query-policies.http.controller';
+import { KillSwitchController } from './kill-switch/kill-switch.http.controller';
 import { QueryUsageController } from './usage/query-usage/query-usage.http.controller';
 import { QueryAuditEventsController } from './audit/query-audit-events/query-audit-events.http.controller';
 import { ProjectionsController } from './admin/projections.http.controller';
@@ -49,7 +50,7 @@ export const Controllers = [
   LinkKeyController, ActivateKeyLinkController, RevokeKeyLinkController, RestoreKeyLinkController, UnlinkKeyController, QueryKeyLinksController, RevocationReceiptController,
   RegisterSystemController, DeregisterSystemController, RebindSystemController, QuerySystemsController,
   DefinePolicyController, RevisePolicyController, AssignPolicyController, QueryPoliciesController,
-  QueryAuditEventsController, QueryUsageController,
+  QueryAuditEventsController, QueryUsageController, KillSwitchController,
 ];
 export const AdminModuleControllers = [ProjectionsController, HealthController, MetricsController, EmbeddedMeshController];
 

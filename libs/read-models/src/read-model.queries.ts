@@ -125,6 +125,27 @@ class Where {
  * Queries over the read models. Lists are keyset-paginated on the position that created the row (stable under
  * concurrent inserts), `limit` 1..500 (default 50); `tenantScope` restricts every list to those tenants.
  */
+export interface KillSwitchScope {
+  tenantId?: string;
+  jurisdiction?: string;
+  providerKind?: string;
+  /** Where the root of trust lives. */
+  providerRegion?: string;
+  /** Where the workloads using the key run. */
+  systemRegion?: string;
+  all?: boolean;
+}
+
+export interface LinkInScope {
+  keyLinkId: string;
+  tenantId: string;
+  status: string;
+  providerKind: string;
+  providerRegion: string;
+  jurisdiction: string | null;
+  systems: { systemId: string; region: string }[];
+}
+
 export interface UsageLine {
   day?: string;
   tenantId: string;
@@ -198,6 +219,37 @@ export class ReadModelQueries {
       operation: String(r.operation),
       outcome: String(r.outcome),
       count: Number(r.count),
+    }));
+  }
+
+  /**
+   * The blast radius of a kill switch: every pending or active key link in the scope (exactly one criterion, or
+   * `all`), with its tenant and the registered systems that use it. Ordered by link id.
+   */
+  async linksInScope(scope: KillSwitchScope, tenantScope?: string[]): Promise<LinkInScope[]> {
+    const w = new Where().op((p) => `k.status = ANY(${p})`, ['pending', 'active']);
+    if (scope.tenantId) w.op((p) => `k.tenant_id = ${p}`, scope.tenantId);
+    if (scope.jurisdiction) w.op((p) => `t.jurisdiction = ${p}`, scope.jurisdiction);
+    if (scope.providerKind) w.op((p) => `k.provider_kind = ${p}`, scope.providerKind);
+    if (scope.providerRegion) w.op((p) => `k.provider_region = ${p}`, scope.providerRegion);
+    if (scope.systemRegion) w.op((p) => `EXISTS (SELECT 1 FROM ${this.s}.systems s2 WHERE s2.key_link_id = k.key_link_id AND s2.status = 'registered' AND s2.region = ${p})`, scope.systemRegion);
+    if (tenantScope !== undefined) w.op((p) => `k.tenant_id = ANY(${p})`, tenantScope);
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT k.key_link_id, k.tenant_id, k.status, k.provider_kind, k.provider_region, t.jurisdiction,
+              COALESCE((SELECT jsonb_agg(jsonb_build_object('systemId', s.system_id, 'region', s.region) ORDER BY s.system_id)
+                        FROM ${this.s}.systems s WHERE s.key_link_id = k.key_link_id AND s.status = 'registered'), '[]'::jsonb) AS systems
+       FROM ${this.s}.key_links k LEFT JOIN ${this.s}.tenants t ON t.tenant_id = k.tenant_id
+       ${w} ORDER BY k.key_link_id`,
+      w.params,
+    );
+    return rows.map((r) => ({
+      keyLinkId: String(r.key_link_id),
+      tenantId: String(r.tenant_id),
+      status: String(r.status),
+      providerKind: String(r.provider_kind),
+      providerRegion: String(r.provider_region),
+      jurisdiction: r.jurisdiction === null ? null : String(r.jurisdiction),
+      systems: r.systems as { systemId: string; region: string }[],
     }));
   }
 

@@ -12,6 +12,8 @@ export const Categories = {
   enforcement: 'enforcement',
   /** Usage reports, per worker. */
   usage: 'usage',
+  /** Scoped kill switches: the intent, the scope and the outcome of each. */
+  killSwitch: 'killswitch',
 } as const;
 export type Category = (typeof Categories)[keyof typeof Categories];
 
@@ -38,3 +40,5 @@ export const policyScopeStream = (scope: 'global' | string) => streamName(Catego
 export const enforcementStream = (tenantId: string) => streamName(Categories.enforcement, tenantId);
 /** Usage reports of one regional worker (written by the mesh bridge). */
 export const usageStream = (workerId: string) => streamName(Categories.usage, workerId);
+/** One scoped kill switch: KillSwitchActivated, then KillSwitchCompleted. */
+export const killSwitchStream = (killSwitchId: string) => streamName(Categories.killSwitch, killSwitchId);
