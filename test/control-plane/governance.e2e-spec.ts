@@ -99,7 +99,10 @@ describe('control plane: governance flows over REST on PostgreSQL', () => {
     const strong = await cp.call('POST', `/v1/tenants/${tenantId}/key-links`, { token: admin, body: linkBody({ algorithm: 'RSA', keySize: 3072 }) });
     expect(strong.status).toBe(201);
     // A new version that tightens the rule applies to the next link (the assignment follows the latest version).
-    const v2 = await cp.call('POST', `/v1/policies/${policy.body.id}/versions`, { token: admin, body: { document: { keyStrength: { minimumBits: { RSA: 4096 } } }, basedOnVersion: 1 } });
+    // It makes the RSA-3072 link non-compliant, so it needs the author's consent (see policy-impact.e2e-spec.ts).
+    const tighter = { document: { keyStrength: { minimumBits: { RSA: 4096 } } }, basedOnVersion: 1 };
+    expect((await cp.call('POST', `/v1/policies/${policy.body.id}/versions`, { token: admin, body: tighter })).status).toBe(422);
+    const v2 = await cp.call('POST', `/v1/policies/${policy.body.id}/versions`, { token: admin, body: { ...tighter, acceptImpact: true } });
     expect(v2.status).toBe(201);
     const nowWeak = await cp.call('POST', `/v1/tenants/${tenantId}/key-links`, { token: admin, body: linkBody({ algorithm: 'RSA', keySize: 3072 }) });
     expect(nowWeak.status).toBe(422);

@@ -15,6 +15,7 @@ import { Aggregates } from './shared/aggregates';
 import { Facts } from './shared/facts';
 import { PROJECTIONS, QUERIES, ReadSide } from './shared/read-side';
 import { TenantHistory } from './audit/tenant-history';
+import { PolicyImpacts } from './policies/policy-impact';
 import { EMBEDDED_MESH } from './embedded/workload-token.http.controller';
 
 @Module({})
@@ -42,6 +43,7 @@ export class AppModule implements NestModule {
         Facts,
         ReadSide,
         TenantHistory,
+        PolicyImpacts,
         ...Handlers,
       ],
     };

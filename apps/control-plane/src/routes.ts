@@ -35,6 +35,7 @@ import { RevisePolicyHandler } from './policies/revise-policy/revise-policy.hand
 import { AssignPolicyController } from './policies/assign-policy/assign-policy.http.controller';
 import { AssignPolicyHandler } from './policies/assign-policy/assign-policy.handler';
 import { UnassignPolicyHandler } from './policies/unassign-policy/unassign-policy.handler';
+import { SimulatePolicyController } from './policies/simulate-policy/simulate-policy.http.controller';
 import { QueryPoliciesController } from './policies/query-policies/query-policies.http.controller';
 import { KillSwitchController } from './kill-switch/kill-switch.http.controller';
 import { QueryUsageController } from './usage/query-usage/query-usage.http.controller';
@@ -49,7 +50,7 @@ export const Controllers = [
   OnboardTenantController, UpdateTenantController, SuspendTenantController, ResumeTenantController, OffboardTenantController, QueryTenantsController,
   LinkKeyController, ActivateKeyLinkController, RevokeKeyLinkController, RestoreKeyLinkController, UnlinkKeyController, QueryKeyLinksController, RevocationReceiptController,
   RegisterSystemController, DeregisterSystemController, RebindSystemController, QuerySystemsController,
-  DefinePolicyController, RevisePolicyController, AssignPolicyController, QueryPoliciesController,
+  DefinePolicyController, RevisePolicyController, AssignPolicyController, QueryPoliciesController, SimulatePolicyController,
   QueryAuditEventsController, QueryUsageController, KillSwitchController,
 ];
 export const AdminModuleControllers = [ProjectionsController, HealthController, MetricsController, EmbeddedMeshController];

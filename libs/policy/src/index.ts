@@ -1,3 +1,4 @@
 export * from './policy-document';
 export * from './key-strength.rule';
 export * from './provider-placement.rule';
+export * from './compliance';

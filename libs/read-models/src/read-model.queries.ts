@@ -253,6 +253,35 @@ export class ReadModelQueries {
     }));
   }
 
+  /** Pending and active links with what policy rules look at, for the tenants given (undefined: every tenant). */
+  async linksUnderPolicy(tenantIds?: string[]): Promise<{ keyLinkId: string; tenantId: string; jurisdiction: string | null; algorithm: string; keySize: number; providerKind: string; providerRegion: string }[]> {
+    const w = new Where().op((p) => `k.status = ANY(${p})`, ['pending', 'active']);
+    if (tenantIds !== undefined) w.op((p) => `k.tenant_id = ANY(${p})`, tenantIds);
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT k.key_link_id, k.tenant_id, t.jurisdiction, k.algorithm, k.key_size, k.provider_kind, k.provider_region
+       FROM ${this.s}.key_links k LEFT JOIN ${this.s}.tenants t ON t.tenant_id = k.tenant_id ${w} ORDER BY k.key_link_id`,
+      w.params,
+    );
+    return rows.map((r) => ({
+      keyLinkId: String(r.key_link_id),
+      tenantId: String(r.tenant_id),
+      jurisdiction: r.jurisdiction === null ? null : String(r.jurisdiction),
+      algorithm: String(r.algorithm),
+      keySize: Number(r.key_size),
+      providerKind: String(r.provider_kind),
+      providerRegion: String(r.provider_region),
+    }));
+  }
+
+  /** Scopes ('global' or tenant ids) where a policy is assigned to follow its latest version. */
+  async scopesFollowing(policyId: string): Promise<string[]> {
+    const rows: { scope: string }[] = await this.dataSource.query(
+      `SELECT scope FROM ${this.s}.policy_assignments WHERE policy_id = $1 AND version = 'latest' ORDER BY scope`,
+      [policyId],
+    );
+    return rows.map((r) => r.scope);
+  }
+
   listKeyLinks(filter: { tenantId?: string; status?: string; providerKind?: string }, page: Page = {}, tenantScope?: string[]) {
     const w = new Where().eq('tenant_id', filter.tenantId).eq('status', filter.status).eq('provider_kind', filter.providerKind).scope('tenant_id', tenantScope);
     return this.page('key_links', 'created_position', w, page, keyLinkView);

@@ -15,6 +15,14 @@ export interface RevisePolicy {
   document: PolicyDocument;
   /** Optional optimistic guard: the version the author based the change on. */
   basedOnVersion?: number;
+  /** The non-compliance this change causes, which the author saw and accepted (recorded in the event). */
+  acceptedImpact?: AcceptedImpact;
+}
+
+/** Existing key links (and their tenants) a policy change makes non-compliant, accepted by the author. */
+export interface AcceptedImpact {
+  keyLinks: number;
+  tenants: number;
 }
 
 export type PolicyCommand = DefinePolicy | RevisePolicy;
@@ -30,6 +38,7 @@ export interface AssignPolicy {
   policy: PolicyFact;
   /** Pin a version; absent means "follow the latest version". */
   version?: number;
+  acceptedImpact?: AcceptedImpact;
 }
 
 export interface UnassignPolicy {

@@ -60,7 +60,8 @@ export const policyDecider: Decider<PolicyCommand, PolicyEvent, PolicyState> = {
             latestVersion: latest,
           });
         if (canonicalJson(state.versions[state.versions.length - 1].document) === canonicalJson(command.document)) return [];
-        return [{ type: 'PolicyRevised', data: { policyId: command.policyId, version: latest + 1, document: command.document } }];
+        const impact = command.acceptedImpact?.keyLinks ? { acceptedImpact: command.acceptedImpact } : {};
+        return [{ type: 'PolicyRevised', data: { policyId: command.policyId, version: latest + 1, document: command.document, ...impact } }];
       }
     }
   },
@@ -97,7 +98,8 @@ export const policyScopeDecider: Decider<PolicyScopeCommand, PolicyScopeEvent, P
           });
         const version = command.version ?? 'latest';
         if (Object.hasOwn(state.assignments, command.policyId) && state.assignments[command.policyId] === version) return [];
-        return [{ type: 'PolicyAssigned', data: { scope: command.scope, policyId: command.policyId, version } }];
+        const impact = command.acceptedImpact?.keyLinks ? { acceptedImpact: command.acceptedImpact } : {};
+        return [{ type: 'PolicyAssigned', data: { scope: command.scope, policyId: command.policyId, version, ...impact } }];
       }
       case 'UnassignPolicy': {
         // hasOwn, not `in`: "toString" or "constructor" are on every object's prototype, not assigned policies.

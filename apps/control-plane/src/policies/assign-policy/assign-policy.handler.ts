@@ -1,24 +1,40 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { invalid, policyScopeDecider, policyScopeStream } from '@cmk/domain';
+import { invalid, policyDecider, policyScopeDecider, policyScopeStream, policyStream } from '@cmk/domain';
 import { assertTenantAccess } from '@cmk/auth';
 import { Aggregates, CommandResult, ExecutionContext } from '../../shared/aggregates';
 import { Facts } from '../../shared/facts';
+import { PolicyImpacts } from '../policy-impact';
 
 export class AssignPolicyCommand {
-  constructor(readonly policyId: string, readonly scope: string, readonly version: number | undefined, readonly ctx: ExecutionContext) {}
+  constructor(
+    readonly policyId: string,
+    readonly scope: string,
+    readonly version: number | undefined,
+    readonly ctx: ExecutionContext,
+    readonly acceptImpact?: boolean,
+  ) {}
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Assigns a policy globally or to one tenant (which must exist). */
+/**
+ * Assigns a policy globally or to one tenant (which must exist). The assignment is evaluated against the key
+ * links it would govern; non-compliance is refused unless the author accepts it (then recorded in the event).
+ */
 @CommandHandler(AssignPolicyCommand)
 export class AssignPolicyHandler implements ICommandHandler<AssignPolicyCommand, CommandResult> {
-  constructor(private readonly aggregates: Aggregates, private readonly facts: Facts) {}
+  constructor(private readonly aggregates: Aggregates, private readonly facts: Facts, private readonly impacts: PolicyImpacts) {}
 
-  async execute({ policyId, scope, version, ctx }: AssignPolicyCommand): Promise<CommandResult> {
+  async execute({ policyId, scope, version, ctx, acceptImpact }: AssignPolicyCommand): Promise<CommandResult> {
     await requireScope(scope, this.facts, ctx);
     const policy = await this.facts.policy(policyId);
-    return this.aggregates.execute(policyScopeStream(scope), policyScopeDecider, { type: 'AssignPolicy', scope, policyId, policy, version }, ctx);
+    let acceptedImpact;
+    if (policy.exists) {
+      const { state } = await this.aggregates.load(policyStream(policyId), policyDecider);
+      const assigned = state.exists ? state.versions.find((v) => v.version === (version ?? policy.latestVersion)) : undefined;
+      if (assigned) acceptedImpact = this.impacts.admit(await this.impacts.of(policyId, assigned.version, assigned.document, [scope]), acceptImpact);
+    }
+    return this.aggregates.execute(policyScopeStream(scope), policyScopeDecider, { type: 'AssignPolicy', scope, policyId, policy, version, acceptedImpact }, ctx);
   }
 }
 

@@ -26,7 +26,7 @@ export class AssignPolicyController {
     @CommandCtx() ctx: ExecutionContext,
     @Res({ passthrough: true }) res: Response,
   ): Promise<CommandResponse> {
-    return respond(res, await this.commands.execute(new AssignPolicyCommand(policyId, body.scope, body.version, ctx)));
+    return respond(res, await this.commands.execute(new AssignPolicyCommand(policyId, body.scope, body.version, ctx, body.acceptImpact)));
   }
 
   @Delete(':policyId/assignments/:scope')

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, MaxLength, Min } from 'class-validator';
 import type { PolicyDocument } from '@cmk/policy';
 
 const DOC_EXAMPLE = { keyStrength: { allowedAlgorithms: ['AES', 'RSA'], minimumBits: { AES: 256, RSA: 3072 } }, rotation: { maxAgeDays: 90, warningDays: 14 }, geofence: { unwrapRegions: { EU: ['eu-central-1'] } } };
@@ -14,9 +14,16 @@ export class DefinePolicyRequest {
 export class RevisePolicyRequest {
   @ApiProperty({ example: DOC_EXAMPLE }) @IsObject() document: PolicyDocument;
   @ApiPropertyOptional({ description: 'The version this change was based on; refused if the policy moved on' }) @IsOptional() @IsInt() @Min(1) basedOnVersion?: number;
+  @ApiPropertyOptional({ description: 'Accept that the change makes existing key links non-compliant (recorded in the event)' }) @IsOptional() @IsBoolean() acceptImpact?: boolean;
 }
 
 export class AssignPolicyRequest {
   @ApiProperty({ description: '"global" or a tenant id', example: 'global' }) @IsString() @IsNotEmpty() scope: string;
   @ApiPropertyOptional({ description: 'Pin a version; absent follows the latest' }) @IsOptional() @IsInt() @Min(1) version?: number;
+  @ApiPropertyOptional({ description: 'Accept that the assignment makes existing key links non-compliant (recorded in the event)' }) @IsOptional() @IsBoolean() acceptImpact?: boolean;
+}
+
+export class SimulatePolicyRequest {
+  @ApiProperty({ description: 'A draft policy document', example: DOC_EXAMPLE }) @IsObject() document: PolicyDocument;
+  @ApiPropertyOptional({ description: '"global" (default) or a tenant id', example: 'global' }) @IsOptional() @IsString() @IsNotEmpty() scope?: string;
 }

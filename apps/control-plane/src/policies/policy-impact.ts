@@ -1,0 +1,61 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AcceptedImpact, PolicyViolationError, RuleViolation } from '@cmk/domain';
+import { EVENT_STORE, type EventStore } from '@cmk/event-store';
+import { evaluateLinks, type LinkFinding, type PolicyDocument } from '@cmk/policy';
+import { ReadSide } from '../shared/read-side';
+
+export interface PolicyImpact {
+  /** Existing pending/active key links evaluated. */
+  evaluated: number;
+  keyLinks: number;
+  tenants: number;
+  findings: LinkFinding[];
+}
+
+const LISTED = 50;
+
+/**
+ * What a policy (draft, revision or assignment) would make non-compliant among existing key links, from the read
+ * models caught up to the head. Used by the what-if simulation and by admission of policy changes.
+ */
+@Injectable()
+export class PolicyImpacts {
+  constructor(
+    private readonly readSide: ReadSide,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
+
+  /** Scopes following the policy's latest version, from read models caught up to the head. */
+  async scopesFollowing(policyId: string): Promise<string[]> {
+    await this.readSide.atLeast((await this.store.headPosition()).toString());
+    return this.readSide.queries.scopesFollowing(policyId);
+  }
+
+  /** `scopes`: 'global' (every tenant) and/or tenant ids. */
+  async of(policyId: string, version: number, document: PolicyDocument, scopes: string[]): Promise<PolicyImpact> {
+    if (scopes.length === 0) return { evaluated: 0, keyLinks: 0, tenants: 0, findings: [] };
+    await this.readSide.atLeast((await this.store.headPosition()).toString());
+    const links = await this.readSide.queries.linksUnderPolicy(scopes.includes('global') ? undefined : scopes);
+    const findings = evaluateLinks([{ policyId, version, document }], links);
+    return {
+      evaluated: links.length,
+      keyLinks: new Set(findings.map((f) => f.keyLinkId)).size,
+      tenants: new Set(findings.map((f) => f.tenantId)).size,
+      findings,
+    };
+  }
+
+  /** Admission of a policy change: refused (422) unless there is no impact or the author accepted it. */
+  admit(impact: PolicyImpact, acceptImpact: boolean | undefined): AcceptedImpact | undefined {
+    if (impact.keyLinks === 0) return undefined;
+    if (acceptImpact) return { keyLinks: impact.keyLinks, tenants: impact.tenants };
+    const violations: RuleViolation[] = [
+      {
+        rule: 'policy.impact',
+        message: `this change makes ${impact.keyLinks} existing key links of ${impact.tenants} tenants non-compliant; review them and resend with acceptImpact: true to accept`,
+      },
+      ...impact.findings.slice(0, LISTED).map((f) => ({ rule: f.rule, message: `key link ${f.keyLinkId} (tenant ${f.tenantId}): ${f.message}`, policyId: f.policyId, policyVersion: f.policyVersion })),
+    ];
+    throw new PolicyViolationError(violations);
+  }
+}

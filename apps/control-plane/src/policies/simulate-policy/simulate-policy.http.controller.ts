@@ -1,0 +1,40 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Actor, invalid } from '@cmk/domain';
+import { assertTenantAccess, Role } from '@cmk/auth';
+import { validatePolicyDocument } from '@cmk/policy';
+import { CurrentActor, Roles } from '../../http/auth.decorators';
+import { SimulatePolicyRequest } from '../define-policy/define-policy.request.dto';
+import { PolicyImpacts } from '../policy-impact';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What-if: evaluate a draft policy against the current key links of a scope. Nothing is written. */
+@ApiTags('policies')
+@ApiBearerAuth()
+@Controller('v1/policies')
+export class SimulatePolicyController {
+  constructor(private readonly impacts: PolicyImpacts) {}
+
+  @Post('simulate')
+  @HttpCode(200)
+  @Roles(Role.SecurityOfficer, Role.PlatformOperator, Role.Auditor, Role.TenantAdmin)
+  @ApiOperation({ summary: 'What-if: which existing key links a draft policy would make non-compliant' })
+  async simulate(@Body() body: SimulatePolicyRequest, @CurrentActor() actor: Actor) {
+    const errors = validatePolicyDocument(body.document);
+    if (errors.length > 0) throw invalid('policy.document', `policy document is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors, field: errors[0].path });
+    const scope = body.scope ?? 'global';
+    if (scope !== 'global' && !UUID.test(scope)) throw invalid('policy.scope', 'scope must be "global" or a tenant id', { field: 'scope' });
+    if (scope !== 'global') assertTenantAccess(actor, scope);
+    else if (actor.tenantScope !== undefined) throw invalid('policy.scope', 'a tenant-scoped caller simulates for one of its tenants (scope)', { field: 'scope' });
+    const impact = await this.impacts.of('draft', 0, body.document, [scope]);
+    return {
+      scope,
+      evaluated: impact.evaluated,
+      keyLinks: impact.keyLinks,
+      tenants: impact.tenants,
+      violations: impact.findings.slice(0, 1000).map(({ keyLinkId, tenantId, rule, message }) => ({ keyLinkId, tenantId, rule, message })),
+      truncated: impact.findings.length > 1000,
+    };
+  }
+}

@@ -1,0 +1,76 @@
+/** What-if and the admission of policy changes: a change that makes existing links non-compliant needs consent. */
+import { randomUUID } from 'node:crypto';
+import { startTestControlPlane, TestControlPlane } from '../support/control-plane';
+import { ALL, linkBody, tenantBody } from './fixtures';
+
+describe('control plane: policy what-if and impact admission', () => {
+  let cp: TestControlPlane;
+  let admin: string;
+
+  beforeAll(async () => {
+    cp = await startTestControlPlane();
+    admin = await cp.token(ALL);
+  });
+  afterAll(() => cp.close());
+
+  async function tenantWithLinks(...links: Record<string, unknown>[]): Promise<{ tenantId: string; linkIds: string[]; position: string }> {
+    const tenantId = randomUUID();
+    expect((await cp.call('POST', '/v1/tenants', { token: admin, body: tenantBody({ tenantId }) })).status).toBe(201);
+    const linkIds: string[] = [];
+    let position = '0';
+    for (const over of links) {
+      const res = await cp.call('POST', `/v1/tenants/${tenantId}/key-links`, { token: admin, body: linkBody(over) });
+      expect(res.status).toBe(201);
+      linkIds.push(res.body.id);
+      position = res.body.position;
+    }
+    return { tenantId, linkIds, position };
+  }
+
+  it('simulates a draft against a tenant without writing anything', async () => {
+    const { tenantId, linkIds, position } = await tenantWithLinks({ algorithm: 'RSA', keySize: 2048 }, { algorithm: 'AES', keySize: 256, providerRegion: 'us-east-1' });
+    const before = await cp.call('GET', `/v1/audit/events?tenantId=${tenantId}&minPosition=${position}`, { token: admin });
+    const res = await cp.call('POST', '/v1/policies/simulate', {
+      token: admin,
+      body: { scope: tenantId, document: { keyStrength: { minimumBits: { RSA: 3072 } }, geofence: { rootOfTrustRegions: { EU: ['eu-central-1'] } } } },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ scope: tenantId, evaluated: 2, keyLinks: 2, tenants: 1, truncated: false });
+    expect(res.body.violations.map((v: { keyLinkId: string; rule: string }) => [v.keyLinkId, v.rule]).sort()).toEqual(
+      [
+        [linkIds[0], 'key-strength.minimum-bits'],
+        [linkIds[1], 'geofence.root-of-trust-region'],
+      ].sort(),
+    );
+    const after = await cp.call('GET', `/v1/audit/events?tenantId=${tenantId}`, { token: admin });
+    expect(after.body.items).toHaveLength(before.body.items.length);
+    const bad = await cp.call('POST', '/v1/policies/simulate', { token: admin, body: { document: { keyStrength: { minimumBits: { RSA: -1 } } } } });
+    expect(bad.status).toBe(400);
+  });
+
+  it('refuses an assignment or a revision that breaks existing links unless the impact is accepted, then records it', async () => {
+    const { tenantId, linkIds } = await tenantWithLinks({ algorithm: 'RSA', keySize: 3072 });
+    const policy = await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'rsa floor', document: { keyStrength: { minimumBits: { RSA: 3072 } } } } });
+    expect((await cp.call('POST', `/v1/policies/${policy.body.id}/assignments`, { token: admin, body: { scope: tenantId } })).status).toBe(200);
+
+    const tighter = { document: { keyStrength: { minimumBits: { RSA: 4096 } } } };
+    const refused = await cp.call('POST', `/v1/policies/${policy.body.id}/versions`, { token: admin, body: tighter });
+    expect(refused.status).toBe(422);
+    expect(refused.body.violations[0]).toMatchObject({ rule: 'policy.impact' });
+    expect(refused.body.violations[0].message).toContain('1 existing key links of 1 tenants');
+    expect(refused.body.violations[1]).toMatchObject({ rule: 'key-strength.minimum-bits' });
+    expect(refused.body.violations[1].message).toContain(linkIds[0]);
+
+    const accepted = await cp.call('POST', `/v1/policies/${policy.body.id}/versions`, { token: admin, body: { ...tighter, acceptImpact: true } });
+    expect(accepted.status).toBe(201);
+    const events = await cp.call('GET', `/v1/audit/events?type=PolicyRevised&minPosition=${accepted.body.position}`, { token: admin });
+    const revised = events.body.items.find((e: { data: { policyId: string } }) => e.data.policyId === policy.body.id);
+    expect(revised.data.acceptedImpact).toEqual({ keyLinks: 1, tenants: 1 });
+
+    // Assigning elsewhere: a tenant with a weak link refuses it too, unless accepted.
+    const other = await tenantWithLinks({ algorithm: 'RSA', keySize: 2048 });
+    const assign = await cp.call('POST', `/v1/policies/${policy.body.id}/assignments`, { token: admin, body: { scope: other.tenantId } });
+    expect(assign.status).toBe(422);
+    expect((await cp.call('POST', `/v1/policies/${policy.body.id}/assignments`, { token: admin, body: { scope: other.tenantId, acceptImpact: true } })).status).toBe(200);
+  });
+});
