@@ -37,6 +37,7 @@ import { AssignPolicyHandler } from './policies/assign-policy/assign-policy.hand
 import { UnassignPolicyHandler } from './policies/unassign-policy/unassign-policy.handler';
 import { SimulatePolicyController } from './policies/simulate-policy/simulate-policy.http.controller';
 import { QueryPoliciesController } from './policies/query-policies/query-policies.http.controller';
+import { ComplianceController } from './compliance/compliance.http.controller';
 import { KillSwitchController } from './kill-switch/kill-switch.http.controller';
 import { QueryUsageController } from './usage/query-usage/query-usage.http.controller';
 import { QueryAuditEventsController } from './audit/query-audit-events/query-audit-events.http.controller';
@@ -51,7 +52,7 @@ export const Controllers = [
   LinkKeyController, ActivateKeyLinkController, RevokeKeyLinkController, RestoreKeyLinkController, UnlinkKeyController, QueryKeyLinksController, RevocationReceiptController,
   RegisterSystemController, DeregisterSystemController, RebindSystemController, QuerySystemsController,
   DefinePolicyController, RevisePolicyController, AssignPolicyController, QueryPoliciesController, SimulatePolicyController,
-  QueryAuditEventsController, QueryUsageController, KillSwitchController,
+  QueryAuditEventsController, QueryUsageController, KillSwitchController, ComplianceController,
 ];
 export const AdminModuleControllers = [ProjectionsController, HealthController, MetricsController, EmbeddedMeshController];
 

@@ -2,3 +2,4 @@ export * from './policy-document';
 export * from './key-strength.rule';
 export * from './provider-placement.rule';
 export * from './compliance';
+export * from './rotation.rule';

@@ -273,6 +273,39 @@ export class ReadModelQueries {
     }));
   }
 
+  /**
+   * The policies in force per tenant (global assignments plus the tenant's own, at the pinned or latest version),
+   * for the tenants given. Tenants without any policy are absent from the map.
+   */
+  async policiesInForceByTenant(tenantIds: string[]): Promise<Map<string, { policyId: string; version: number; document: Record<string, unknown> }[]>> {
+    const rows: { scope: string; policy_id: string; version: number; document: Record<string, unknown> }[] = await this.dataSource.query(
+      `SELECT a.scope, a.policy_id, v.version, v.document
+       FROM ${this.s}.policy_assignments a
+       JOIN ${this.s}.policies p ON p.policy_id = a.policy_id
+       JOIN ${this.s}.policy_versions v ON v.policy_id = a.policy_id
+        AND v.version = CASE WHEN a.version = 'latest' THEN p.latest_version ELSE a.version::int END
+       WHERE a.scope = 'global' OR a.scope = ANY($1)
+       ORDER BY a.policy_id`,
+      [tenantIds],
+    );
+    const global = rows.filter((r) => r.scope === 'global');
+    const byTenant = new Map<string, { policyId: string; version: number; document: Record<string, unknown> }[]>();
+    for (const tenantId of tenantIds) {
+      const own = rows.filter((r) => r.scope === tenantId);
+      const all = [...global, ...own].map((r) => ({ policyId: r.policy_id, version: Number(r.version), document: r.document }));
+      if (all.length > 0) byTenant.set(tenantId, all);
+    }
+    return byTenant;
+  }
+
+  /** Pending and active links with their creation time, for rotation checks. */
+  async linkAges(tenantIds?: string[]): Promise<{ keyLinkId: string; tenantId: string; createdAt: string }[]> {
+    const w = new Where().op((p) => `status = ANY(${p})`, ['pending', 'active']);
+    if (tenantIds !== undefined) w.op((p) => `tenant_id = ANY(${p})`, tenantIds);
+    const rows: Record<string, unknown>[] = await this.dataSource.query(`SELECT key_link_id, tenant_id, created_at FROM ${this.s}.key_links ${w} ORDER BY key_link_id`, w.params);
+    return rows.map((r) => ({ keyLinkId: String(r.key_link_id), tenantId: String(r.tenant_id), createdAt: new Date(r.created_at as string).toISOString() }));
+  }
+
   /** Scopes ('global' or tenant ids) where a policy is assigned to follow its latest version. */
   async scopesFollowing(policyId: string): Promise<string[]> {
     const rows: { scope: string }[] = await this.dataSource.query(

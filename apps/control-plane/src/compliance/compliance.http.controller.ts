@@ -1,0 +1,62 @@
+import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsOptional, IsUUID } from 'class-validator';
+import { Actor } from '@cmk/domain';
+import { assertTenantAccess } from '@cmk/auth';
+import { EVENT_STORE, type EventStore } from '@cmk/event-store';
+import { evaluateLinks, rotationStatus, type LinkFinding, type PolicyInForce, type RotationStatus } from '@cmk/policy';
+import { AnyRole, CurrentActor } from '../http/auth.decorators';
+import { ReadSide } from '../shared/read-side';
+
+export class ComplianceQuery {
+  @ApiPropertyOptional() @IsOptional() @IsUUID() tenantId?: string;
+}
+
+/**
+ * The compliance picture now: existing key links that violate the policies in force for their tenant, and links
+ * overdue for rotation or inside the warning window. From the read models caught up to the head.
+ */
+@ApiTags('compliance')
+@ApiBearerAuth()
+@Controller('v1/compliance')
+export class ComplianceController {
+  constructor(
+    private readonly readSide: ReadSide,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
+
+  @Get()
+  @AnyRole()
+  @ApiOperation({ summary: 'Links violating the policies in force, and keys overdue (or nearly) for rotation' })
+  async compliance(@Query() q: ComplianceQuery, @CurrentActor() actor: Actor) {
+    if (q.tenantId) assertTenantAccess(actor, q.tenantId);
+    const head = await this.store.headPosition();
+    await this.readSide.atLeast(head.toString());
+    const scope = q.tenantId ? [q.tenantId] : actor.tenantScope;
+    const links = await this.readSide.queries.linksUnderPolicy(scope);
+    const ages = await this.readSide.queries.linkAges(scope);
+    const tenants = [...new Set(links.map((l) => l.tenantId))];
+    const policies = await this.readSide.queries.policiesInForceByTenant(tenants);
+    const violations: LinkFinding[] = [];
+    for (const tenantId of tenants) {
+      const inForce = (policies.get(tenantId) ?? []) as PolicyInForce[];
+      if (inForce.length > 0) violations.push(...evaluateLinks(inForce, links.filter((l) => l.tenantId === tenantId)));
+    }
+    const now = new Date();
+    const rotation: RotationStatus[] = [];
+    for (const link of ages) {
+      const status = rotationStatus((policies.get(link.tenantId) ?? []) as PolicyInForce[], link, now);
+      if (status) rotation.push(status);
+    }
+    return {
+      generatedAt: now.toISOString(),
+      position: head.toString(),
+      tenantsEvaluated: tenants.length,
+      keyLinksEvaluated: links.length,
+      violations,
+      rotation: { overdue: rotation.filter((r) => r.state === 'overdue'), warning: rotation.filter((r) => r.state === 'warning') },
+      // Workers do not report the policy version they enforce yet, so drift cannot be shown.
+      workerDrift: { reported: false },
+    };
+  }
+}
