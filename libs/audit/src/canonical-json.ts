@@ -1,0 +1,142 @@
+/**
+ * RFC 8785 JSON Canonicalization Scheme (JCS): the one byte sequence a JSON value hashes and signs as.
+ *
+ * - Object members sorted by their names as UTF-16 code unit sequences (what `Array.prototype.sort` does with
+ *   no comparator), no whitespace, array order kept.
+ * - Numbers serialised as ECMAScript's Number.prototype.toString does (RFC 8785 section 3.2.2.3 adopts exactly
+ *   that algorithm); -0 becomes 0.
+ * - Strings escaped as JSON.stringify does (RFC 8785 section 3.2.2.2 is the same rule set); they must be
+ *   well-formed UTF-16 (I-JSON, RFC 7493), so lone surrogates are refused.
+ *
+ * Values JSON.stringify would silently change or drop are refused with {@link CanonicalJsonError} instead: a hash
+ * over something that does not round-trip through the event store could never be recomputed by a verifier.
+ * `undefined` object members are left out (as JSON.stringify and every JSON store do); `undefined` anywhere else,
+ * non-finite numbers, bigint, functions, symbols, cycles and non-plain objects (Map, Set, class instances) are
+ * refused. Objects with a `toJSON` method (Date, Buffer) are serialised through it, as JSON.stringify does.
+ */
+export class CanonicalJsonError extends Error {
+  constructor(
+    message: string,
+    /** JSON-pointer-like path of the offending value, `$` for the root. */
+    readonly path: string,
+  ) {
+    super(`${message} at ${path}`);
+    this.name = 'CanonicalJsonError';
+  }
+}
+
+/** The canonical form as a string; hash or sign its UTF-8 encoding (see {@link canonicalBytes}). */
+export function canonicalize(value: unknown): string {
+  return serialize(value, new Walk(), undefined);
+}
+
+/** The canonical form, UTF-8 encoded. */
+export function canonicalBytes(value: unknown): Buffer {
+  return Buffer.from(canonicalize(value), 'utf8');
+}
+
+/**
+ * Canonical form of an object with one top-level member left out (the audit chain fields inside event metadata),
+ * without copying the object.
+ */
+export function canonicalizeWithout(value: Record<string, unknown>, omitKey: string): string {
+  return serialize(value, new Walk(), omitKey);
+}
+
+/** A JSON string literal for a well-formed string: JCS and JSON.stringify agree on the escaping. */
+export function canonicalString(value: string): string {
+  return stringLiteral(value, undefined);
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Where the walk is: kept as a stack of segments so the path string is only built for an error message. */
+class Walk {
+  readonly ancestors: object[] = [];
+  readonly segments: (string | number)[] = [];
+  path(): string {
+    return this.segments.length === 0 ? '$' : '$/' + this.segments.join('/');
+  }
+  fail(message: string): never {
+    throw new CanonicalJsonError(message, this.path());
+  }
+}
+
+function stringLiteral(value: string, walk: Walk | undefined): string {
+  if (LONE_SURROGATE.test(value)) {
+    const message = 'string contains a lone surrogate (not I-JSON)';
+    if (walk) walk.fail(message);
+    throw new CanonicalJsonError(message, '$');
+  }
+  return JSON.stringify(value);
+}
+
+function serialize(value: unknown, walk: Walk, omitKey: string | undefined): string {
+  switch (typeof value) {
+    case 'string':
+      return stringLiteral(value, walk);
+    case 'number':
+      if (!Number.isFinite(value)) walk.fail(`non-finite number ${value} has no JSON form`);
+      // Number.prototype.toString is the ECMAScript serialisation RFC 8785 prescribes; it already turns -0 into "0".
+      return String(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      return value === null ? 'null' : serializeObject(value, walk, omitKey);
+    case 'undefined':
+      return walk.fail('undefined has no JSON form');
+    case 'bigint':
+      return walk.fail('bigint has no JSON form (store it as a string)');
+    default:
+      return walk.fail(`${typeof value} has no JSON form`);
+  }
+}
+
+function serializeObject(value: object, walk: Walk, omitKey: string | undefined): string {
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') {
+    const segments = walk.segments;
+    const key = segments.length === 0 ? '' : String(segments[segments.length - 1]);
+    return serialize(toJSON.call(value, key), walk, omitKey);
+  }
+  const ancestors = walk.ancestors;
+  if (ancestors.includes(value)) walk.fail('cyclic structure');
+  ancestors.push(value);
+  const segments = walk.segments;
+  let out: string;
+  if (Array.isArray(value)) {
+    out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      segments.push(i);
+      out += serialize(value[i], walk, undefined);
+      segments.pop();
+    }
+    out += ']';
+  } else {
+    // Plain means: prototype null or some realm's Object.prototype (objects from vm contexts, jest or
+    // structuredClone carry another realm's), so compare by shape rather than identity.
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== null && Object.getPrototypeOf(proto) !== null) {
+      const name = (proto as { constructor?: { name?: string } }).constructor?.name;
+      walk.fail(`${name || 'exotic object'} is not a plain JSON object`);
+    }
+    // Default sort compares UTF-16 code units, exactly the order RFC 8785 section 3.2.3 asks for.
+    const keys = Object.keys(value).sort();
+    const record = value as Record<string, unknown>;
+    out = '{';
+    let first = true;
+    for (const key of keys) {
+      const member = record[key];
+      if (member === undefined || key === omitKey) continue;
+      segments.push(key);
+      if (!first) out += ',';
+      first = false;
+      out += stringLiteral(key, walk) + ':' + serialize(member, walk, undefined);
+      segments.pop();
+    }
+    out += '}';
+  }
+  ancestors.pop();
+  return out;
+}
