@@ -23,4 +23,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60000,
+  // Every suite closes what it opens, but kafkajs can leave a reconnect timer behind after a broker restart test;
+  // once all suites have finished (and the global teardown stopped PostgreSQL and Kafka), CI must end, not hang.
+  forceExit: true,
 };
