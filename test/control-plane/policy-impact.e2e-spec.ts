@@ -73,4 +73,26 @@ describe('control plane: policy what-if and impact admission', () => {
     expect(assign.status).toBe(422);
     expect((await cp.call('POST', `/v1/policies/${policy.body.id}/assignments`, { token: admin, body: { scope: other.tenantId, acceptImpact: true } })).status).toBe(200);
   });
+
+  it('accepts policy documents in YAML, and publishes the JSON Schema of documents', async () => {
+    const yaml = ['name: EU residency (YAML)', 'document:', '  geofence:', '    unwrapRegions:', '      EU: [eu-central-1]', '  failClosed:', '    maxStalenessMs: 1500', ''].join('\n');
+    const res = await fetch(`${cp.url}/v1/policies`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/yaml' }, body: yaml });
+    expect(res.status).toBe(201);
+    const { id, position } = (await res.json()) as { id: string; position: string };
+    const read = await cp.call('GET', `/v1/policies/${id}?minPosition=${position}`, { token: admin });
+    expect(read.body.versions[0].document).toEqual({ geofence: { unwrapRegions: { EU: ['eu-central-1'] } }, failClosed: { maxStalenessMs: 1500 } });
+
+    const broken = await fetch(`${cp.url}/v1/policies/simulate`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/yaml' }, body: 'document:\n  keyStrength: [unclosed\n' });
+    expect(broken.status).toBe(400);
+    expect(broken.headers.get('content-type')).toContain('application/problem+json');
+    expect(((await broken.json()) as { detail: string }).detail).toMatch(/cannot be parsed at line \d+, column \d+/);
+    const badField = await fetch(`${cp.url}/v1/policies/simulate`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/yaml' }, body: 'document:\n  failClosed:\n    maxStalenessMs: 5\n' });
+    expect(badField.status).toBe(400);
+    expect(JSON.stringify(await badField.json())).toContain('$.failClosed.maxStalenessMs');
+
+    const schema = await cp.call('GET', '/v1/policies/schema', { token: admin });
+    expect(schema.status).toBe(200);
+    expect(schema.body).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', additionalProperties: false });
+    expect(Object.keys(schema.body.properties).sort()).toEqual(['failClosed', 'geofence', 'keyStrength', 'providers', 'rotation']);
+  });
 });

@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import { validationPipe } from './http/validation';
 import { json } from 'express';
 import { bodyParserProblems } from './http/problem.filter';
+import { yamlBody } from './http/yaml-body';
 import { assertEveryRouteDeclared } from './http/route-audit';
 import { Infrastructure, openInfrastructure } from './infrastructure/infrastructure';
 import { logger } from './infrastructure/logger';
@@ -32,6 +33,7 @@ export async function startControlPlane(config: AppConfig): Promise<RunningApp> 
     app.disable('x-powered-by');
     // Body parsing before Nest, with its own problem+json answer for malformed or oversized bodies.
     app.use(json({ limit: '256kb' }));
+    app.use('/v1/policies', yamlBody);
     app.use(bodyParserProblems);
     app.useGlobalPipes(validationPipe());
     const doc = SwaggerModule.createDocument(

@@ -36,6 +36,7 @@ import { AssignPolicyController } from './policies/assign-policy/assign-policy.h
 import { AssignPolicyHandler } from './policies/assign-policy/assign-policy.handler';
 import { UnassignPolicyHandler } from './policies/unassign-policy/unassign-policy.handler';
 import { SimulatePolicyController } from './policies/simulate-policy/simulate-policy.http.controller';
+import { PolicySchemaController } from './policies/policy-schema.http.controller';
 import { QueryPoliciesController } from './policies/query-policies/query-policies.http.controller';
 import { ComplianceController } from './compliance/compliance.http.controller';
 import { KillSwitchController } from './kill-switch/kill-switch.http.controller';
@@ -51,7 +52,7 @@ export const Controllers = [
   OnboardTenantController, UpdateTenantController, SuspendTenantController, ResumeTenantController, OffboardTenantController, QueryTenantsController,
   LinkKeyController, ActivateKeyLinkController, RevokeKeyLinkController, RestoreKeyLinkController, UnlinkKeyController, QueryKeyLinksController, RevocationReceiptController,
   RegisterSystemController, DeregisterSystemController, RebindSystemController, QuerySystemsController,
-  DefinePolicyController, RevisePolicyController, AssignPolicyController, QueryPoliciesController, SimulatePolicyController,
+  DefinePolicyController, RevisePolicyController, AssignPolicyController, PolicySchemaController, QueryPoliciesController, SimulatePolicyController,
   QueryAuditEventsController, QueryUsageController, KillSwitchController, ComplianceController,
 ];
 export const AdminModuleControllers = [ProjectionsController, HealthController, MetricsController, EmbeddedMeshController];

@@ -3,3 +3,4 @@ export * from './key-strength.rule';
 export * from './provider-placement.rule';
 export * from './compliance';
 export * from './rotation.rule';
+export * from './policy-document.schema';
