@@ -95,4 +95,22 @@ describe('control plane: policy what-if and impact admission', () => {
     expect(schema.body).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', additionalProperties: false });
     expect(Object.keys(schema.body.properties).sort()).toEqual(['failClosed', 'geofence', 'keyStrength', 'providers', 'rotation']);
   });
+
+  it('refuses a tenant policy that loosens a global guardrail, naming it, whatever impact is accepted', async () => {
+    const global = await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'providers', document: { providers: { allowedKinds: ['pkcs11', 'aws-kms'] } } } });
+    expect((await cp.call('POST', `/v1/policies/${global.body.id}/assignments`, { token: admin, body: { scope: 'global', acceptImpact: true } })).status).toBe(200);
+    const { tenantId } = await tenantWithLinks();
+    const looser = await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'tenant wants gcp', document: { providers: { allowedKinds: ['pkcs11', 'gcp-kms'] } } } });
+    const refused = await cp.call('POST', `/v1/policies/${looser.body.id}/assignments`, { token: admin, body: { scope: tenantId, acceptImpact: true } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.violations).toEqual([
+      expect.objectContaining({ rule: 'guardrail.loosens', policyId: global.body.id, message: '$.providers.allowedKinds: allows provider kinds gcp-kms, which the wider policy does not' }),
+    ]);
+    const tighter = await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'tenant: HSM only', document: { providers: { allowedKinds: ['pkcs11'] } } } });
+    expect((await cp.call('POST', `/v1/policies/${tighter.body.id}/assignments`, { token: admin, body: { scope: tenantId } })).status).toBe(200);
+    // Revising the tenant's policy to loosen it is refused the same way.
+    const revised = await cp.call('POST', `/v1/policies/${tighter.body.id}/versions`, { token: admin, body: { document: { providers: { allowedKinds: ['pkcs11', 'azure-keyvault'] } } } });
+    expect(revised.status).toBe(422);
+    expect(revised.body.violations[0].rule).toBe('guardrail.loosens');
+  });
 });

@@ -4,3 +4,4 @@ export * from './provider-placement.rule';
 export * from './compliance';
 export * from './rotation.rule';
 export * from './policy-document.schema';
+export * from './guardrails';

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AcceptedImpact, PolicyViolationError, RuleViolation } from '@cmk/domain';
 import { EVENT_STORE, type EventStore } from '@cmk/event-store';
-import { evaluateLinks, type LinkFinding, type PolicyDocument } from '@cmk/policy';
+import { evaluateLinks, looseningsOf, type LinkFinding, type PolicyDocument } from '@cmk/policy';
+import { Facts } from '../shared/facts';
 import { ReadSide } from '../shared/read-side';
 
 export interface PolicyImpact {
@@ -22,8 +23,22 @@ const LISTED = 50;
 export class PolicyImpacts {
   constructor(
     private readonly readSide: ReadSide,
+    private readonly facts: Facts,
     @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
+
+  /**
+   * Guardrails: a document that will apply in tenant scopes must not loosen the global policies in force there
+   * (refused with 422 guardrail.loosens naming each guardrail; accepting impact does not override it).
+   */
+  async assertNoLoosening(policyId: string, document: PolicyDocument, scopes: string[]): Promise<void> {
+    if (!scopes.some((s) => s !== 'global')) return;
+    const global = (await this.facts.policiesAssignedTo(['global'])).filter((p) => p.policyId !== policyId);
+    const found = looseningsOf(document, global);
+    if (found.length > 0) {
+      throw new PolicyViolationError(found.map((f) => ({ rule: f.rule, message: `${f.path}: ${f.message}`, policyId: f.policyId, policyVersion: f.policyVersion })));
+    }
+  }
 
   /** Scopes following the policy's latest version, from read models caught up to the head. */
   async scopesFollowing(policyId: string): Promise<string[]> {

@@ -41,10 +41,12 @@ export class Facts {
 
   /** Policies in force for a tenant: those assigned globally plus those assigned to the tenant. */
   async policiesInForce(tenantId: string): Promise<PolicyInForce[]> {
-    const scopes = await Promise.all([
-      this.aggregates.load(policyScopeStream('global'), policyScopeDecider),
-      this.aggregates.load(policyScopeStream(tenantId), policyScopeDecider),
-    ]);
+    return this.policiesAssignedTo(['global', tenantId]);
+  }
+
+  /** The policies assigned in the given scopes, at their pinned or latest version. */
+  async policiesAssignedTo(scopeNames: string[]): Promise<PolicyInForce[]> {
+    const scopes = await Promise.all(scopeNames.map((scope) => this.aggregates.load(policyScopeStream(scope), policyScopeDecider)));
     const assignments = scopes.flatMap((s) => Object.entries(s.state.assignments));
     const loaded = await Promise.all(
       assignments.map(async ([policyId, pinned]) => {

@@ -32,6 +32,7 @@ export class AssignPolicyHandler implements ICommandHandler<AssignPolicyCommand,
     if (policy.exists) {
       const { state } = await this.aggregates.load(policyStream(policyId), policyDecider);
       const assigned = state.exists ? state.versions.find((v) => v.version === (version ?? policy.latestVersion)) : undefined;
+      if (assigned) await this.impacts.assertNoLoosening(policyId, assigned.document, [scope]);
       if (assigned) acceptedImpact = this.impacts.admit(await this.impacts.of(policyId, assigned.version, assigned.document, [scope]), acceptImpact);
     }
     return this.aggregates.execute(policyScopeStream(scope), policyScopeDecider, { type: 'AssignPolicy', scope, policyId, policy, version, acceptedImpact }, ctx);

@@ -25,6 +25,7 @@ export class RevisePolicyHandler implements ICommandHandler<RevisePolicyCommand,
       const { state } = await this.aggregates.load(policyStream(policyId), policyDecider);
       if (state.exists) {
         const scopes = await this.impacts.scopesFollowing(policyId);
+        await this.impacts.assertNoLoosening(policyId, change.document, scopes);
         acceptedImpact = this.impacts.admit(await this.impacts.of(policyId, state.versions.length + 1, change.document, scopes), acceptImpact);
       }
     }
