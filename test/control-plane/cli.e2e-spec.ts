@@ -81,4 +81,19 @@ describe('cmk CLI against the running control plane', () => {
     const fire = await cmk('kill-switch', 'fire', '--provider-region', 'zz-nowhere-1', '--reason', 'drill', '--expect', '0');
     expect(fire).toMatchObject({ code: 0, json: { keyLinks: 0, revoked: [], failed: [] } });
   });
+
+  it('simulates a YAML policy file and prints the compliance report', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'cmk-cli-')), 'draft.yaml');
+    writeFileSync(file, 'keyStrength:\n  minimumBits:\n    RSA: 8192\n');
+    const sim = await cmk('policies', 'simulate', '--file', file);
+    expect(sim).toMatchObject({ code: 0, json: { scope: 'global' } });
+    expect(sim.json.evaluated).toBeGreaterThanOrEqual(0);
+    writeFileSync(file, 'keyStrength: [unclosed\n');
+    expect((await cmk('policies', 'simulate', '--file', file)).stderr).toContain('is not valid YAML');
+    const report = await cmk('compliance');
+    expect(report).toMatchObject({ code: 0, json: { workerDrift: { reported: false } } });
+  });
 });

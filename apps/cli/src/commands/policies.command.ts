@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { JSON_SCHEMA, load } from 'js-yaml';
 import type { CliIo } from '../http-client';
 import { UsageError } from '../errors';
 import { contextOf, int, listAll } from './context';
@@ -10,6 +11,14 @@ function readDocument(file: string): unknown {
     text = readFileSync(file, 'utf8');
   } catch {
     throw new UsageError(`cannot read policy file ${file}`);
+  }
+  // JSON or YAML (JSON is YAML): the same document either way.
+  if (/\.ya?ml$/i.test(file)) {
+    try {
+      return load(text, { schema: JSON_SCHEMA, json: true });
+    } catch (e) {
+      throw new UsageError(`policy file ${file} is not valid YAML (${(e as Error).message.split('\n')[0]})`);
+    }
   }
   try {
     return JSON.parse(text);
@@ -45,18 +54,32 @@ export function policiesCommand(io: CliIo): Command {
       ctx.out.done(await ctx.api.send('POST', '/v1/policies', { policyId: o.id, name: o.name, description: o.description, document: readDocument(o.file) }), 'policy');
     });
   c.command('revise <policyId>')
-    .requiredOption('--file <policy.json>')
+    .requiredOption('--file <policy.json|yaml>')
     .option('--based-on <version>', 'refuse if the policy moved past this version', int('--based-on'))
+    .option('--accept-impact', 'accept that existing key links become non-compliant (recorded)')
     .action(async (id, o, cmd) => {
       const ctx = contextOf(cmd, io);
-      ctx.out.done(await ctx.api.send('POST', `/v1/policies/${encodeURIComponent(id)}/versions`, { document: readDocument(o.file), basedOnVersion: o.basedOn }), 'policy');
+      const body = { document: readDocument(o.file), basedOnVersion: o.basedOn, acceptImpact: o.acceptImpact ? true : undefined };
+      ctx.out.done(await ctx.api.send('POST', `/v1/policies/${encodeURIComponent(id)}/versions`, body), 'policy');
     });
   c.command('assign <policyId>')
     .requiredOption('--scope <scope>', '"global" or a tenant id')
     .option('--version <n>', 'pin a version (default: follow the latest)', int('--version'))
+    .option('--accept-impact', 'accept that existing key links become non-compliant (recorded)')
     .action(async (id, o, cmd) => {
       const ctx = contextOf(cmd, io);
-      ctx.out.done(await ctx.api.send('POST', `/v1/policies/${encodeURIComponent(id)}/assignments`, { scope: o.scope, version: o.version }), 'policy scope');
+      const body = { scope: o.scope, version: o.version, acceptImpact: o.acceptImpact ? true : undefined };
+      ctx.out.done(await ctx.api.send('POST', `/v1/policies/${encodeURIComponent(id)}/assignments`, body), 'policy scope');
+    });
+  c.command('simulate')
+    .description('what-if: which existing key links a draft policy would make non-compliant (nothing is written)')
+    .requiredOption('--file <policy.json|yaml>')
+    .option('--scope <scope>', '"global" (default) or a tenant id')
+    .action(async (o, cmd) => {
+      const ctx = contextOf(cmd, io);
+      const result = await ctx.api.send('POST', '/v1/policies/simulate', { document: readDocument(o.file), scope: o.scope });
+      ctx.out.table(result.violations, ['keyLinkId', 'tenantId', 'rule', 'message'], result);
+      if (!ctx.out.json) ctx.out.line(`${result.keyLinks} of ${result.evaluated} key links (${result.tenants} tenants) would be non-compliant`);
     });
   c.command('unassign <policyId>')
     .requiredOption('--scope <scope>')
@@ -65,4 +88,18 @@ export function policiesCommand(io: CliIo): Command {
       ctx.out.done(await ctx.api.send('DELETE', `/v1/policies/${encodeURIComponent(id)}/assignments/${encodeURIComponent(o.scope)}`), 'policy scope');
     });
   return c;
+}
+
+export function complianceCommand(io: CliIo): Command {
+  return new Command('compliance')
+    .description('key links violating the policies in force, and keys due for rotation')
+    .option('--tenant <tenantId>')
+    .action(async (o, cmd) => {
+      const ctx = contextOf(cmd, io);
+      const report = await ctx.api.get('/v1/compliance', { tenantId: o.tenant });
+      ctx.out.table(report.violations, ['keyLinkId', 'tenantId', 'rule', 'message'], report);
+      if (ctx.out.json) return;
+      for (const r of [...report.rotation.overdue, ...report.rotation.warning]) ctx.out.line(`rotation ${r.state}: ${r.keyLinkId} (tenant ${r.tenantId}) is ${r.ageDays} days old, maximum ${r.maxAgeDays}`);
+      ctx.out.line(`${report.violations.length} violations, ${report.rotation.overdue.length} overdue, ${report.rotation.warning.length} in the warning window (${report.keyLinksEvaluated} key links)`);
+    });
 }
