@@ -113,4 +113,30 @@ describe('control plane: policy what-if and impact admission', () => {
     expect(revised.status).toBe(422);
     expect(revised.body.violations[0].rule).toBe('guardrail.loosens');
   });
+
+  it('governs every tenant of a jurisdiction through a jurisdiction scope, which tenant policies may only tighten', async () => {
+    const eu = await tenantWithLinks();
+    const usId = randomUUID();
+    expect((await cp.call('POST', '/v1/tenants', { token: admin, body: tenantBody({ tenantId: usId, jurisdiction: 'US', homeRegion: 'us-east-1' }) })).status).toBe(201);
+    const euRoots = await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'EU roots', document: { geofence: { rootOfTrustRegions: { EU: ['eu-central-1', 'eu-west-1'], US: ['us-east-1'] } } } } });
+    // Earlier tests left EU links rooted in us-east-1: the assignment needs their impact accepted.
+    expect((await cp.call('POST', `/v1/policies/${euRoots.body.id}/assignments`, { token: admin, body: { scope: 'jurisdiction:EU', acceptImpact: true } })).status).toBe(200);
+    const euLink = await cp.call('POST', `/v1/tenants/${eu.tenantId}/key-links`, { token: admin, body: linkBody({ providerRegion: 'us-east-1' }) });
+    expect(euLink.status).toBe(422);
+    expect(euLink.body.violations.map((v: { rule: string }) => v.rule)).toContain('geofence.root-of-trust-region');
+    // A US tenant is not governed by the EU jurisdiction's policy.
+    expect((await cp.call('POST', `/v1/tenants/${usId}/key-links`, { token: admin, body: linkBody({ providerRegion: 'ap-south-1' }) })).status).toBe(201);
+
+    const looser = await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'tenant roots', document: { geofence: { rootOfTrustRegions: { EU: ['eu-central-1', 'eu-north-1'] } } } } });
+    const refused = await cp.call('POST', `/v1/policies/${looser.body.id}/assignments`, { token: admin, body: { scope: eu.tenantId } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.violations[0]).toMatchObject({ rule: 'guardrail.loosens', policyId: euRoots.body.id });
+
+    expect((await cp.call('POST', `/v1/policies/${euRoots.body.id}/assignments`, { token: admin, body: { scope: 'jurisdiction:XX' } })).status).toBe(400);
+    const tenantAdmin = await cp.token(['platform-operator'], { tenants: [eu.tenantId] });
+    expect((await cp.call('POST', `/v1/policies/${euRoots.body.id}/assignments`, { token: tenantAdmin, body: { scope: 'jurisdiction:EU' } })).status).toBe(403);
+    const sim = await cp.call('POST', '/v1/policies/simulate', { token: admin, body: { scope: 'jurisdiction:US', document: { geofence: { rootOfTrustRegions: { US: ['us-east-1'] } } } } });
+    expect(sim.status).toBe(200);
+    expect(sim.body.violations.some((v: { tenantId: string }) => v.tenantId === usId)).toBe(true);
+  });
 });

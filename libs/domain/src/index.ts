@@ -15,6 +15,7 @@ export * from './key-links/key-link.decider';
 export * from './policies/policy.commands';
 export * from './policies/policy.events';
 export * from './policies/policy.decider';
+export * from './policies/policy-scopes';
 export * from './enforcement/enforcement.events';
 import type { TenantEvent } from './tenants/tenant.events';
 import type { SystemEvent } from './systems/system.events';

@@ -130,6 +130,19 @@ describe('tenant view fold', () => {
     });
   });
 
+  describe('jurisdiction scope', () => {
+    it('applies to the tenants of that jurisdiction only, and changes their views when assigned', () => {
+      const h = history().onboard('eu', 'EU').onboard('us', 'US', 'us-east-1').define('eu-only', geofence({ EU: ['eu-central-1'], US: ['us-west-2'] }));
+      h.assign('jurisdiction:EU', 'eu-only');
+      expect(changesOfLast(h.events).changes.map((c) => c.tenantId)).toEqual(['eu']);
+      const world = foldAll(h.events);
+      expect(viewOf(world, 'eu')!.allowedRegions).toEqual(['eu-central-1']);
+      expect(viewOf(world, 'us')!.allowedRegions).toBeNull();
+      h.revise('eu-only', 2, geofence({ EU: ['eu-west-1'] }));
+      expect(changesOfLast(h.events).changes.map((c) => c.tenantId)).toEqual(['eu']);
+    });
+  });
+
   describe('fail-closed bound (maxStalenessMs)', () => {
     it('is the smallest failClosed.maxStalenessMs in force; a revision or an unassignment changes the view', () => {
       const h = history().onboard('t').onboard('u').define('slow', { failClosed: { maxStalenessMs: 5000 } }).assign('global', 'slow');

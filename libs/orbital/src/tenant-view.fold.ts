@@ -8,7 +8,7 @@
  * would make a replay quadratic. Only `foldEvent` changes it.
  */
 import { maxStalenessOf, type PolicyDocument } from '@cmk/policy';
-import { Categories, parseStreamName } from '@cmk/domain';
+import { Categories, jurisdictionOfScope, parseStreamName, scopesGoverning } from '@cmk/domain';
 import { KeyLinkStatus, KeyLinkView, SystemView, TenantStatus, TenantView } from './orbital.messages';
 
 /** What the fold needs of a recorded event (the event store's RecordedEvent fits). */
@@ -143,7 +143,7 @@ export function tenantIdsOf(world: TenantViewWorld): string[] {
 /** Documents of the policies in force for a tenant: those assigned globally plus those assigned to it. */
 export function effectivePolicies(world: TenantViewWorld, tenantId: string): { policyId: string; version: number; document: PolicyDocument }[] {
   const inForce: { policyId: string; version: number; document: PolicyDocument }[] = [];
-  for (const scope of [GLOBAL_SCOPE, tenantId]) {
+  for (const scope of scopesGoverning(tenantId, world.tenants.get(tenantId)?.jurisdiction)) {
     for (const [policyId, pinned] of world.assignments.get(scope) ?? []) {
       const policy = world.policies.get(policyId);
       if (!policy) continue;
@@ -203,20 +203,27 @@ function candidatesOf(world: TenantViewWorld, category: string, id: string, even
     case Categories.keyLink:
       return typeof data.tenantId === 'string' ? [data.tenantId] : [];
     case Categories.policyScope:
-      return id === GLOBAL_SCOPE ? liveTenants(world) : world.tenants.has(id) ? [id] : [];
+      return id === GLOBAL_SCOPE ? liveTenants(world) : jurisdictionOfScope(id) ? tenantsIn(world, jurisdictionOfScope(id)!) : world.tenants.has(id) ? [id] : [];
     case Categories.policy: {
       // Every tenant the policy is assigned to, pinned or not: the change check then drops those whose view
       // stays the same (pinned to an older version, or a revision that leaves their jurisdiction alone).
       if (world.assignments.get(GLOBAL_SCOPE)?.has(id)) return liveTenants(world);
       const affected: string[] = [];
       for (const [scope, assigned] of world.assignments) {
-        if (scope !== GLOBAL_SCOPE && assigned.has(id) && world.tenants.has(scope)) affected.push(scope);
+        if (scope === GLOBAL_SCOPE || !assigned.has(id)) continue;
+        const jurisdiction = jurisdictionOfScope(scope);
+        if (jurisdiction) affected.push(...tenantsIn(world, jurisdiction));
+        else if (world.tenants.has(scope)) affected.push(scope);
       }
-      return affected;
+      return [...new Set(affected)];
     }
     default:
       return [];
   }
+}
+
+function tenantsIn(world: TenantViewWorld, jurisdiction: string): string[] {
+  return liveTenants(world).filter((id) => world.tenants.get(id)!.jurisdiction === jurisdiction);
 }
 
 function liveTenants(world: TenantViewWorld): string[] {

@@ -278,24 +278,35 @@ export class ReadModelQueries {
    * for the tenants given. Tenants without any policy are absent from the map.
    */
   async policiesInForceByTenant(tenantIds: string[]): Promise<Map<string, { policyId: string; version: number; document: Record<string, unknown> }[]>> {
+    const tenants: { tenant_id: string; jurisdiction: string }[] = await this.dataSource.query(`SELECT tenant_id, jurisdiction FROM ${this.s}.tenants WHERE tenant_id = ANY($1)`, [tenantIds]);
+    const jurisdictionOf = new Map(tenants.map((t) => [t.tenant_id, t.jurisdiction]));
+    const jurisdictionScopes = [...new Set(tenants.map((t) => `jurisdiction:${t.jurisdiction}`))];
     const rows: { scope: string; policy_id: string; version: number; document: Record<string, unknown> }[] = await this.dataSource.query(
       `SELECT a.scope, a.policy_id, v.version, v.document
        FROM ${this.s}.policy_assignments a
        JOIN ${this.s}.policies p ON p.policy_id = a.policy_id
        JOIN ${this.s}.policy_versions v ON v.policy_id = a.policy_id
         AND v.version = CASE WHEN a.version = 'latest' THEN p.latest_version ELSE a.version::int END
-       WHERE a.scope = 'global' OR a.scope = ANY($1)
+       WHERE a.scope = 'global' OR a.scope = ANY($1) OR a.scope = ANY($2)
        ORDER BY a.policy_id`,
-      [tenantIds],
+      [tenantIds, jurisdictionScopes],
     );
-    const global = rows.filter((r) => r.scope === 'global');
     const byTenant = new Map<string, { policyId: string; version: number; document: Record<string, unknown> }[]>();
     for (const tenantId of tenantIds) {
-      const own = rows.filter((r) => r.scope === tenantId);
-      const all = [...global, ...own].map((r) => ({ policyId: r.policy_id, version: Number(r.version), document: r.document }));
+      const governing = new Set(['global', `jurisdiction:${jurisdictionOf.get(tenantId)}`, tenantId]);
+      const all = rows.filter((r) => governing.has(r.scope)).map((r) => ({ policyId: r.policy_id, version: Number(r.version), document: r.document }));
       if (all.length > 0) byTenant.set(tenantId, all);
     }
     return byTenant;
+  }
+
+  /** Ids of the tenants (not offboarded) of some jurisdictions. */
+  async tenantIdsIn(jurisdictions: string[]): Promise<string[]> {
+    const rows: { tenant_id: string }[] = await this.dataSource.query(
+      `SELECT tenant_id FROM ${this.s}.tenants WHERE jurisdiction = ANY($1) AND status <> 'offboarded' ORDER BY tenant_id`,
+      [jurisdictions],
+    );
+    return rows.map((r) => r.tenant_id);
   }
 
   /** Pending and active links with their creation time, for rotation checks. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AcceptedImpact, PolicyViolationError, RuleViolation } from '@cmk/domain';
+import { AcceptedImpact, isJurisdictionScope, jurisdictionOfScope, PolicyViolationError, RuleViolation, widerScopes } from '@cmk/domain';
 import { EVENT_STORE, type EventStore } from '@cmk/event-store';
 import { evaluateLinks, looseningsOf, type LinkFinding, type PolicyDocument } from '@cmk/policy';
 import { Facts } from '../shared/facts';
@@ -32,9 +32,13 @@ export class PolicyImpacts {
    * (refused with 422 guardrail.loosens naming each guardrail; accepting impact does not override it).
    */
   async assertNoLoosening(policyId: string, document: PolicyDocument, scopes: string[]): Promise<void> {
-    if (!scopes.some((s) => s !== 'global')) return;
-    const global = (await this.facts.policiesAssignedTo(['global'])).filter((p) => p.policyId !== policyId);
-    const found = looseningsOf(document, global);
+    const found = [];
+    for (const scope of scopes) {
+      if (scope === 'global') continue;
+      const jurisdiction = isJurisdictionScope(scope) ? undefined : (await this.facts.tenant(scope)).jurisdiction;
+      const wider = (await this.facts.policiesAssignedTo(widerScopes(scope, jurisdiction))).filter((p) => p.policyId !== policyId);
+      found.push(...looseningsOf(document, wider));
+    }
     if (found.length > 0) {
       throw new PolicyViolationError(found.map((f) => ({ rule: f.rule, message: `${f.path}: ${f.message}`, policyId: f.policyId, policyVersion: f.policyVersion })));
     }
@@ -50,7 +54,7 @@ export class PolicyImpacts {
   async of(policyId: string, version: number, document: PolicyDocument, scopes: string[]): Promise<PolicyImpact> {
     if (scopes.length === 0) return { evaluated: 0, keyLinks: 0, tenants: 0, findings: [] };
     await this.readSide.atLeast((await this.store.headPosition()).toString());
-    const links = await this.readSide.queries.linksUnderPolicy(scopes.includes('global') ? undefined : scopes);
+    const links = await this.readSide.queries.linksUnderPolicy(scopes.includes('global') ? undefined : await this.tenantsOf(scopes));
     const findings = evaluateLinks([{ policyId, version, document }], links);
     return {
       evaluated: links.length,
@@ -58,6 +62,13 @@ export class PolicyImpacts {
       tenants: new Set(findings.map((f) => f.tenantId)).size,
       findings,
     };
+  }
+
+  /** The tenant ids the scopes govern (a jurisdiction scope: every tenant of that jurisdiction). */
+  private async tenantsOf(scopes: string[]): Promise<string[]> {
+    const jurisdictions = scopes.map(jurisdictionOfScope).filter((j): j is string => j !== undefined);
+    const tenants = scopes.filter((s) => !isJurisdictionScope(s));
+    return jurisdictions.length > 0 ? [...new Set([...tenants, ...(await this.readSide.queries.tenantIdsIn(jurisdictions))])] : tenants;
   }
 
   /** Admission of a policy change: refused (422) unless there is no impact or the author accepted it. */

@@ -10,6 +10,7 @@ import {
   policyScopeStream,
   policyStream,
   TenantFact,
+  scopesGoverning,
   tenantDecider,
   tenantStream,
 } from '@cmk/domain';
@@ -40,8 +41,10 @@ export class Facts {
   }
 
   /** Policies in force for a tenant: those assigned globally plus those assigned to the tenant. */
+  /** Global, the tenant's jurisdiction, the tenant's own: every policy that governs it. */
   async policiesInForce(tenantId: string): Promise<PolicyInForce[]> {
-    return this.policiesAssignedTo(['global', tenantId]);
+    const { jurisdiction } = await this.tenant(tenantId);
+    return this.policiesAssignedTo(scopesGoverning(tenantId, jurisdiction));
   }
 
   /** The policies assigned in the given scopes, at their pinned or latest version. */

@@ -1,6 +1,6 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { invalid, policyDecider, policyScopeDecider, policyScopeStream, policyStream } from '@cmk/domain';
-import { assertTenantAccess } from '@cmk/auth';
+import { invalid, isJurisdictionScope, jurisdictionOfScope, JURISDICTIONS, policyDecider, policyScopeDecider, policyScopeStream, policyStream } from '@cmk/domain';
+import { assertTenantAccess, TenantAccessDenied } from '@cmk/auth';
 import { Aggregates, CommandResult, ExecutionContext } from '../../shared/aggregates';
 import { Facts } from '../../shared/facts';
 import { PolicyImpacts } from '../policy-impact';
@@ -41,7 +41,13 @@ export class AssignPolicyHandler implements ICommandHandler<AssignPolicyCommand,
 
 export async function requireScope(scope: string, facts: Facts, ctx: ExecutionContext): Promise<void> {
   if (scope === 'global') return;
-  if (!UUID.test(scope)) throw invalid('policy.scope', 'scope must be "global" or a tenant id', { field: 'scope' });
+  if (isJurisdictionScope(scope)) {
+    if (!jurisdictionOfScope(scope)) throw invalid('policy.scope', `${scope} names no known jurisdiction (${JURISDICTIONS.join(', ')})`, { field: 'scope' });
+    // A jurisdiction spans tenants: only platform-wide callers may govern it.
+    if (ctx.actor.tenantScope !== undefined) throw new TenantAccessDenied(scope);
+    return;
+  }
+  if (!UUID.test(scope)) throw invalid('policy.scope', 'scope must be "global", "jurisdiction:<code>" or a tenant id', { field: 'scope' });
   assertTenantAccess(ctx.actor, scope);
   const tenant = await facts.tenant(scope);
   if (tenant.fact === 'missing') throw invalid('policy.scope', `scope names tenant ${scope}, which does not exist`, { field: 'scope' });

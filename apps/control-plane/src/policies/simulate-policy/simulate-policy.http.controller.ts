@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, invalid } from '@cmk/domain';
+import { Actor, invalid, isJurisdictionScope, jurisdictionOfScope } from '@cmk/domain';
 import { assertTenantAccess, Role } from '@cmk/auth';
 import { validatePolicyDocument } from '@cmk/policy';
 import { CurrentActor, Roles } from '../../http/auth.decorators';
@@ -24,8 +24,10 @@ export class SimulatePolicyController {
     const errors = validatePolicyDocument(body.document);
     if (errors.length > 0) throw invalid('policy.document', `policy document is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors, field: errors[0].path });
     const scope = body.scope ?? 'global';
-    if (scope !== 'global' && !UUID.test(scope)) throw invalid('policy.scope', 'scope must be "global" or a tenant id', { field: 'scope' });
-    if (scope !== 'global') assertTenantAccess(actor, scope);
+    const tenantScope = scope !== 'global' && !isJurisdictionScope(scope);
+    if (tenantScope && !UUID.test(scope)) throw invalid('policy.scope', 'scope must be "global", "jurisdiction:<code>" or a tenant id', { field: 'scope' });
+    if (isJurisdictionScope(scope) && !jurisdictionOfScope(scope)) throw invalid('policy.scope', `${scope} names no known jurisdiction`, { field: 'scope' });
+    if (tenantScope) assertTenantAccess(actor, scope);
     else if (actor.tenantScope !== undefined) throw invalid('policy.scope', 'a tenant-scoped caller simulates for one of its tenants (scope)', { field: 'scope' });
     const impact = await this.impacts.of('draft', 0, body.document, [scope]);
     return {
