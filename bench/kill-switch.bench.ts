@@ -12,12 +12,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import pino from 'pino';
 import { DevIssuer, JwtVerifier } from '@cmk/auth';
 import { KafkaMesh } from '@cmk/mesh';
 import type { RevocationMessage } from '@cmk/orbital';
 import { startTestControlPlane } from '../test/support/control-plane';
+import { openRawKafkaProbe } from '../test/support/raw-kafka-probe';
 import { MeshBridge } from '../apps/mesh-bridge/src/mesh-bridge';
 import { kafkaEndOffsets, RegionalWorker } from '../apps/regional-worker/src';
 import { benchDatabaseUrl, fmt, percentile, report } from './bench-util';
@@ -33,30 +33,15 @@ const quiet = pino({ level: 'silent' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function rawKafkaLatency(brokers: string[], samples: number): Promise<number[]> {
-  const kafka = new Kafka({ brokers, clientId: 'bench-raw', logLevel: logLevel.NOTHING });
-  const topic = `${PREFIX}raw-latency`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] });
-  await admin.disconnect();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-  const consumer = kafka.consumer({ groupId: `${topic}-g`, maxWaitTimeInMs: 20, minBytes: 1 });
-  await producer.connect();
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  let arrived: (() => void) | null = null;
-  await consumer.run({ eachMessage: async () => arrived?.() });
+  const probe = await openRawKafkaProbe(brokers, `${PREFIX}raw-latency`, 'bench-raw');
   const latencies: number[] = [];
   for (let i = 0; i < samples + 20; i++) {
     await sleep(10);
-    const got = new Promise<void>((resolve) => (arrived = resolve));
     const t0 = performance.now();
-    await producer.send({ topic, acks: -1, messages: [{ key: 'tenant', value: String(i) }] });
-    await got;
+    await probe.roundTrip(i);
     if (i >= 20) latencies.push(performance.now() - t0);
   }
-  await consumer.disconnect();
-  await producer.disconnect();
+  await probe.close();
   return latencies.sort((a, b) => a - b);
 }
 

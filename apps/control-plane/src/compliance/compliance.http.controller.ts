@@ -1,9 +1,8 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsUUID } from 'class-validator';
 import { Actor } from '@cmk/domain';
 import { assertTenantAccess } from '@cmk/auth';
-import { EVENT_STORE, type EventStore } from '@cmk/event-store';
 import { evaluateLinks, rotationStatus, type LinkFinding, type PolicyInForce, type RotationStatus } from '@cmk/policy';
 import { AnyRole, CurrentActor } from '../http/auth.decorators';
 import { ReadSide } from '../shared/read-side';
@@ -20,18 +19,14 @@ export class ComplianceQuery {
 @ApiBearerAuth()
 @Controller('v1/compliance')
 export class ComplianceController {
-  constructor(
-    private readonly readSide: ReadSide,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-  ) {}
+  constructor(private readonly readSide: ReadSide) {}
 
   @Get()
   @AnyRole()
   @ApiOperation({ summary: 'Links violating the policies in force, and keys overdue (or nearly) for rotation' })
   async compliance(@Query() q: ComplianceQuery, @CurrentActor() actor: Actor) {
     if (q.tenantId) assertTenantAccess(actor, q.tenantId);
-    const head = await this.store.headPosition();
-    await this.readSide.atLeast(head.toString());
+    const head = await this.readSide.caughtUp();
     const scope = q.tenantId ? [q.tenantId] : actor.tenantScope;
     const links = await this.readSide.queries.linksUnderPolicy(scope);
     const ages = await this.readSide.queries.linkAges(scope);

@@ -92,7 +92,7 @@ export class KillSwitchController {
   private async linksInScope(scope: KillSwitchScope, actor: Actor) {
     // A tenant-scoped caller may only cut one of its tenants, named in the scope.
     if (actor.tenantScope !== undefined) assertTenantAccess(actor, scope.tenantId ?? '');
-    await this.readSide.atLeast((await this.store.headPosition()).toString());
+    await this.readSide.caughtUp();
     return this.readSide.queries.linksInScope(scope, actor.tenantScope);
   }
 }

@@ -1,6 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AcceptedImpact, isJurisdictionScope, jurisdictionOfScope, PolicyViolationError, RuleViolation, widerScopes } from '@cmk/domain';
-import { EVENT_STORE, type EventStore } from '@cmk/event-store';
 import { evaluateLinks, looseningsOf, type LinkFinding, type PolicyDocument } from '@cmk/policy';
 import { Facts } from '../shared/facts';
 import { ReadSide } from '../shared/read-side';
@@ -24,7 +23,6 @@ export class PolicyImpacts {
   constructor(
     private readonly readSide: ReadSide,
     private readonly facts: Facts,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
   /**
@@ -46,14 +44,14 @@ export class PolicyImpacts {
 
   /** Scopes following the policy's latest version, from read models caught up to the head. */
   async scopesFollowing(policyId: string): Promise<string[]> {
-    await this.readSide.atLeast((await this.store.headPosition()).toString());
+    await this.readSide.caughtUp();
     return this.readSide.queries.scopesFollowing(policyId);
   }
 
   /** `scopes`: 'global' (every tenant) and/or tenant ids. */
   async of(policyId: string, version: number, document: PolicyDocument, scopes: string[]): Promise<PolicyImpact> {
     if (scopes.length === 0) return { evaluated: 0, keyLinks: 0, tenants: 0, findings: [] };
-    await this.readSide.atLeast((await this.store.headPosition()).toString());
+    await this.readSide.caughtUp();
     const links = await this.readSide.queries.linksUnderPolicy(scopes.includes('global') ? undefined : await this.tenantsOf(scopes));
     const findings = evaluateLinks([{ policyId, version, document }], links);
     return {

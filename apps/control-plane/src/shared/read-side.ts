@@ -27,9 +27,14 @@ export class ReadSide {
     await this.waitFor(BigInt(minPosition));
   }
 
-  /** For decisions that need every committed event reflected (e.g. offboarding checks a tenant's links). */
-  async caughtUp(): Promise<void> {
-    await this.waitFor(await this.store.headPosition());
+  /**
+   * For decisions that need every committed event reflected (offboarding checks a tenant's links, admission of
+   * policy changes, the kill switch's scope, the compliance report). Returns the head it waited for.
+   */
+  async caughtUp(): Promise<bigint> {
+    const head = await this.store.headPosition();
+    await this.waitFor(head);
+    return head;
   }
 
   private async waitFor(position: bigint): Promise<void> {

@@ -10,22 +10,10 @@ import { EventStoreDbDouble } from '../../../../test/doubles/eventstoredb/events
 import { deriveEventId } from '../event-id';
 import type { RecordedEvent } from '../event-store.port';
 import { describeEventStoreContract } from '../testing/event-store.contract';
+import { eventually, sleep } from '../testing/contract/support';
 import { AuditStreamProtectedError } from './audit-stream-guard';
 import { EventStoreDbEventStore } from './eventstoredb-event-store.adapter';
 import type { EventStoreDbSubscription } from './eventstoredb-subscription';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-async function eventually(assertion: () => void, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return assertion();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(10);
-    }
-  }
-}
 
 for (const batchAppend of [true, false]) {
   describeEventStoreContract(`EventStoreDB adapter on the gRPC double (${batchAppend ? 'BatchAppend' : 'Append only'})`, async () => {

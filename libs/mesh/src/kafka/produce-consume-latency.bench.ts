@@ -11,7 +11,7 @@
  * message (offset commit, heartbeat, next fetch) adds about 5 ms on this machine.
  */
 import { useTestKafka } from '@cmk/testing/kafka';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { openRawKafkaProbe } from '@cmk/testing/raw-kafka-probe';
 import { KafkaMesh } from './kafka-mesh.adapter';
 
 const WARM_UP = 50;
@@ -29,34 +29,14 @@ afterAll(async () => {
 });
 
 it('raw kafkajs produce-to-consume latency', async () => {
-  const kafka = new Kafka({ brokers, clientId: 'latency-bench', logLevel: logLevel.ERROR });
-  const topic = `latency-raw-${Date.now()}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] });
-  await admin.disconnect();
-
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-  const consumer = kafka.consumer({ groupId: `${topic}-g`, maxWaitTimeInMs: 20, minBytes: 1 });
-  await producer.connect();
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  let arrived: (() => void) | null = null;
-  await consumer.run({ eachMessage: async () => arrived?.() });
-
-  const roundTrip = async (i: number): Promise<void> => {
-    const got = new Promise<void>((resolve) => (arrived = resolve));
-    await producer.send({ topic, acks: -1, messages: [{ key: 'tenant', value: String(i) }] });
-    await got;
-  };
+  const probe = await openRawKafkaProbe(brokers, `latency-raw-${Date.now()}`, 'latency-bench');
+  const roundTrip = (i: number) => probe.roundTrip(i);
   const backToBack = await measure(roundTrip, 0);
   const spaced = await measure(roundTrip, 10);
-  await consumer.disconnect();
+  await probe.stopConsumer();
   // The produce leg alone (acks=all): how much of the round trip is the broker's acknowledgement.
-  const produceOnly = await measure(async (i) => {
-    await producer.send({ topic, acks: -1, messages: [{ key: 'tenant', value: String(i) }] });
-  }, 0);
-  await producer.disconnect();
+  const produceOnly = await measure((i) => probe.produce(i), 0);
+  await probe.close();
   report('raw kafkajs, back to back', backToBack);
   report('raw kafkajs, spaced 10 ms', spaced);
   report('raw kafkajs, produce only (acks=all)', produceOnly);

@@ -15,7 +15,8 @@ export class AssignPolicyCommand {
   ) {}
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A tenant scope is the tenant's id. */
+export const TENANT_SCOPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Assigns a policy globally or to one tenant (which must exist). The assignment is evaluated against the key
@@ -32,8 +33,10 @@ export class AssignPolicyHandler implements ICommandHandler<AssignPolicyCommand,
     if (policy.exists) {
       const { state } = await this.aggregates.load(policyStream(policyId), policyDecider);
       const assigned = state.exists ? state.versions.find((v) => v.version === (version ?? policy.latestVersion)) : undefined;
-      if (assigned) await this.impacts.assertNoLoosening(policyId, assigned.document, [scope]);
-      if (assigned) acceptedImpact = this.impacts.admit(await this.impacts.of(policyId, assigned.version, assigned.document, [scope]), acceptImpact);
+      if (assigned) {
+        await this.impacts.assertNoLoosening(policyId, assigned.document, [scope]);
+        acceptedImpact = this.impacts.admit(await this.impacts.of(policyId, assigned.version, assigned.document, [scope]), acceptImpact);
+      }
     }
     return this.aggregates.execute(policyScopeStream(scope), policyScopeDecider, { type: 'AssignPolicy', scope, policyId, policy, version, acceptedImpact }, ctx);
   }
@@ -47,7 +50,7 @@ export async function requireScope(scope: string, facts: Facts, ctx: ExecutionCo
     if (ctx.actor.tenantScope !== undefined) throw new TenantAccessDenied(scope);
     return;
   }
-  if (!UUID.test(scope)) throw invalid('policy.scope', 'scope must be "global", "jurisdiction:<code>" or a tenant id', { field: 'scope' });
+  if (!TENANT_SCOPE.test(scope)) throw invalid('policy.scope', 'scope must be "global", "jurisdiction:<code>" or a tenant id', { field: 'scope' });
   assertTenantAccess(ctx.actor, scope);
   const tenant = await facts.tenant(scope);
   if (tenant.fact === 'missing') throw invalid('policy.scope', `scope names tenant ${scope}, which does not exist`, { field: 'scope' });

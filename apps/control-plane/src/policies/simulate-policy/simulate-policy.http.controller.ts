@@ -6,8 +6,7 @@ import { validatePolicyDocument } from '@cmk/policy';
 import { CurrentActor, Roles } from '../../http/auth.decorators';
 import { SimulatePolicyRequest } from '../define-policy/define-policy.request.dto';
 import { PolicyImpacts } from '../policy-impact';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { TENANT_SCOPE } from '../assign-policy/assign-policy.handler';
 
 /** What-if: evaluate a draft policy against the current key links of a scope. Nothing is written. */
 @ApiTags('policies')
@@ -25,7 +24,7 @@ export class SimulatePolicyController {
     if (errors.length > 0) throw invalid('policy.document', `policy document is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors, field: errors[0].path });
     const scope = body.scope ?? 'global';
     const tenantScope = scope !== 'global' && !isJurisdictionScope(scope);
-    if (tenantScope && !UUID.test(scope)) throw invalid('policy.scope', 'scope must be "global", "jurisdiction:<code>" or a tenant id', { field: 'scope' });
+    if (tenantScope && !TENANT_SCOPE.test(scope)) throw invalid('policy.scope', 'scope must be "global", "jurisdiction:<code>" or a tenant id', { field: 'scope' });
     if (isJurisdictionScope(scope) && !jurisdictionOfScope(scope)) throw invalid('policy.scope', `${scope} names no known jurisdiction`, { field: 'scope' });
     if (tenantScope) assertTenantAccess(actor, scope);
     else if (actor.tenantScope !== undefined) throw invalid('policy.scope', 'a tenant-scoped caller simulates for one of its tenants (scope)', { field: 'scope' });
