@@ -11,7 +11,8 @@ export type KeyProviderErrorCode =
   | 'access-denied'
   | 'invalid-ciphertext'
   | 'invalid-key-reference'
-  | 'unsupported-operation';
+  | 'unsupported-operation'
+  | 'import-refused';
 
 export interface KeyProviderErrorDetails {
   /** The key reference the call was about (references are not secret). */
@@ -64,6 +65,27 @@ export class InvalidKeyReferenceError extends KeyProviderError {
 /** The key exists but cannot do what was asked (wrong key type, plaintext too long for the key). */
 export class UnsupportedOperationError extends KeyProviderError {
   readonly code = 'unsupported-operation';
+}
+
+/**
+ * BYOK: the provider refused key material offered for import. `rule` says which check failed:
+ * - `expired`: the import parameters (wrapping key, import token) are past their expiry;
+ * - `mismatch`: the wrapped material, the import token and the wrapping algorithm do not belong together (wrapped
+ *   under other parameters, or for another key);
+ * - `key-size`: the material unwrapped, but its length is not what the target key declares;
+ * - `corrupted`: the blob does not unwrap under the wrapping key at all (changed, truncated, garbage);
+ * - `state`: the target does not accept material now (already imported, disabled, deleted).
+ */
+export type ImportRefusalRule = 'expired' | 'mismatch' | 'key-size' | 'corrupted' | 'state';
+export class ImportRefusedError extends KeyProviderError {
+  readonly code = 'import-refused';
+  constructor(
+    readonly rule: ImportRefusalRule,
+    message: string,
+    details: KeyProviderErrorDetails = {},
+  ) {
+    super(message, details);
+  }
 }
 
 /** A provider setting is missing or malformed; raised at start-up, names the setting, never echoes secrets. */

@@ -36,8 +36,11 @@ import type {
  */
 export type KeyRef = string;
 
-/** `destroyed` is for providers that keep tombstones (KMS versions pending deletion or destroyed). */
-export type KeyState = 'enabled' | 'disabled' | 'destroyed' | 'unknown';
+/**
+ * `destroyed` is for providers that keep tombstones (KMS versions pending deletion or destroyed);
+ * `pending-import` is a BYOK target created without key material that waits for {@link KeyProvider.importKeyMaterial}.
+ */
+export type KeyState = 'enabled' | 'disabled' | 'destroyed' | 'pending-import' | 'unknown';
 
 /** Key family as the provider reports it: `AES`, `RSA`, `EC`, ... */
 export type KeyAlgorithm = 'AES' | 'RSA' | 'EC' | (string & {});
@@ -60,8 +63,47 @@ export interface KeyDescription {
    * value, the first 3 bytes of AES-ECB over a zero block, as HSMs and BYOK tools print it) for symmetric keys,
    * `sha256:<64 hex>` of the DER SubjectPublicKeyInfo for asymmetric keys. Same key, same fingerprint, whatever
    * the key's state. `unavailable` only for key types the adapter cannot wrap with (e.g. EC on PKCS#11).
+   * Cloud KMSs reveal nothing derived from symmetric key material; there it is `keyversion:sha256:<64 hex>`, the
+   * hash of the provider's immutable identifier of the current key version (so a rotation at the provider changes
+   * it, and nothing about the material is revealed).
    */
   fingerprint: string;
+}
+
+/**
+ * BYOK transport wrapping, as the cloud KMSs name it:
+ * - `RSAES_OAEP_SHA_256`: the key material encrypted directly with RSA-OAEP (SHA-256, MGF1-SHA-256);
+ * - `RSA_AES_KEY_WRAP_SHA_256`: a fresh AES-256 key encrypted with RSA-OAEP-SHA-256, followed by the key material
+ *   wrapped under it with AES key wrap with padding (RFC 5649), the CKM_RSA_AES_KEY_WRAP layout.
+ * `byok/byok-wrap.ts` produces both, offline, on the customer's machine.
+ */
+export const IMPORT_WRAPPING_ALGORITHMS = ['RSAES_OAEP_SHA_256', 'RSA_AES_KEY_WRAP_SHA_256'] as const;
+export type ImportWrappingAlgorithm = (typeof IMPORT_WRAPPING_ALGORITHMS)[number];
+export const IMPORT_WRAPPING_KEY_SPECS = ['RSA_3072', 'RSA_4096'] as const;
+export type ImportWrappingKeySpec = (typeof IMPORT_WRAPPING_KEY_SPECS)[number];
+
+export interface ImportParametersRequest {
+  wrappingAlgorithm: ImportWrappingAlgorithm;
+  wrappingKeySpec: ImportWrappingKeySpec;
+}
+
+/** What the customer needs to wrap their key material for one import. Nothing in it is secret. */
+export interface ImportParameters {
+  /** Opaque provider handle of this import session (AWS import token, GCP import job name, ...). */
+  importToken: string;
+  wrappingAlgorithm: ImportWrappingAlgorithm;
+  wrappingKeySpec: ImportWrappingKeySpec;
+  /** The wrapping public key: PEM of the DER SubjectPublicKeyInfo. */
+  publicKeyPem: string;
+  /** After this the provider refuses material wrapped under these parameters. */
+  expiresAt: Date;
+}
+
+export interface KeyMaterialImport {
+  importToken: string;
+  wrappingAlgorithm: ImportWrappingAlgorithm;
+  /** The customer's key material wrapped under the parameters' public key; CMK never sees it unwrapped. */
+  wrappedKeyMaterial: Buffer;
 }
 
 export interface WrapResult {
@@ -112,6 +154,27 @@ export interface KeyProvider {
    * trip (not found, disabled, access denied, unavailable), so a health sync can record why.
    */
   proofOfPossession(ref: KeyRef): Promise<ProofOfPossessionResult>;
+
+  /**
+   * BYOK, step 1: a wrapping public key and an import token for the key `ref` (a target awaiting material, or a
+   * name the import will create, as the provider works). Rejects with {@link UnsupportedOperationError} when the
+   * provider or key cannot import, naming why.
+   */
+  getImportParameters(ref: KeyRef, request: ImportParametersRequest): Promise<ImportParameters>;
+
+  /**
+   * BYOK, step 2: hands the wrapped material to the provider, which unwraps it inside its boundary. Resolves with
+   * the key's description (`enabled`). Refusals are {@link ImportRefusedError} naming the rule; the target is
+   * unchanged after a refusal.
+   */
+  importKeyMaterial(ref: KeyRef, material: KeyMaterialImport): Promise<KeyDescription>;
+
+  /**
+   * Creates a new primary version of the key at the provider. Ciphertexts made under earlier versions still
+   * unwrap; new wraps use the new version; `describeKey` reports the new `version`. Rejects with
+   * {@link UnsupportedOperationError} where the provider cannot rotate (the caller records a rotation-due finding).
+   */
+  rotateKey(ref: KeyRef): Promise<KeyDescription>;
 
   /** Checks the provider is reachable and our credentials are accepted. Never rejects. */
   health(): Promise<ProviderHealth>;

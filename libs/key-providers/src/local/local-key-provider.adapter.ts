@@ -7,6 +7,7 @@ import {
   InvalidKeyReferenceError,
   KeyNotFoundError,
   ProviderUnavailableError,
+  UnsupportedOperationError,
 } from '../key-provider.errors';
 import type { KeyDescription, KeyProvider, KeyRef, ProviderHealth, WrapResult } from '../key-provider.port';
 import { proveByRoundTrip } from '../proof-of-possession';
@@ -73,6 +74,22 @@ export class LocalKeyProvider implements KeyProvider {
     } catch {
       throw new InvalidCiphertextError('ciphertext does not authenticate under this key and aad', { keyRef: ref });
     }
+  }
+
+  /** A demo key in a file is no place to import a customer's key material into. */
+  async getImportParameters(ref: KeyRef): Promise<never> {
+    await this.key(ref);
+    throw new UnsupportedOperationError('the local demo provider does not import key material (BYOK needs an HSM or a cloud KMS)', { keyRef: ref, operation: 'getImportParameters' });
+  }
+
+  async importKeyMaterial(ref: KeyRef): Promise<never> {
+    await this.key(ref);
+    throw new UnsupportedOperationError('the local demo provider does not import key material (BYOK needs an HSM or a cloud KMS)', { keyRef: ref, operation: 'importKeyMaterial' });
+  }
+
+  async rotateKey(ref: KeyRef): Promise<never> {
+    await this.key(ref);
+    throw new UnsupportedOperationError('the local demo provider keeps one version per key', { keyRef: ref, operation: 'rotateKey' });
   }
 
   proofOfPossession(ref: KeyRef) {

@@ -20,6 +20,7 @@ describeKeyProviderContract('local software provider (embedded demo only; key fi
       { name: 'AES-256 b', ref: b, algorithm: 'AES', sizeBits: 256 },
     ],
     missingKeyRef: 'local:key=missing',
+    rotates: false,
   };
 });
 

@@ -118,6 +118,19 @@ export class Pkcs11KeyProvider implements KeyProvider {
     });
   }
 
+  // BYOK import and rotation on PKCS#11 are not built yet: refused with a typed error.
+  async getImportParameters(ref: KeyRef): Promise<never> {
+    throw new UnsupportedOperationError('BYOK import into a PKCS#11 token is not supported yet', { keyRef: ref, operation: 'getImportParameters' });
+  }
+
+  async importKeyMaterial(ref: KeyRef): Promise<never> {
+    throw new UnsupportedOperationError('BYOK import into a PKCS#11 token is not supported yet', { keyRef: ref, operation: 'importKeyMaterial' });
+  }
+
+  async rotateKey(ref: KeyRef): Promise<never> {
+    throw new UnsupportedOperationError('PKCS#11 tokens do not version keys', { keyRef: ref, operation: 'rotateKey' });
+  }
+
   proofOfPossession(ref: KeyRef): Promise<ProofOfPossessionResult> {
     return proveByRoundTrip(this, ref);
   }

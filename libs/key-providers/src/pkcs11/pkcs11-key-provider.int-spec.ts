@@ -72,6 +72,7 @@ const contractFixture = (extra: Partial<Pkcs11KeyProviderConfig>) => async () =>
     { name: 'RSA-3072 pair', ref: rsa.ref, algorithm: 'RSA', sizeBits: 3072, maxPlaintextBytes: 318 },
   ],
   missingKeyRef: `pkcs11:token=${hsm.tokenLabel};object=no-such-key`,
+  rotates: false,
 });
 
 describeKeyProviderContract('PKCS#11 adapter against a real SoftHSM2 2.6 token (Debian softhsm2, temp dir)', contractFixture({}));

@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { aesKeyCheckValue, wrapKeyMaterialForImport } from '../byok/byok-wrap';
 import {
+  ImportRefusedError,
   InvalidCiphertextError,
   InvalidKeyReferenceError,
   KeyNotFoundError,
   KeyProviderError,
+  KeyDisabledError,
   ProviderUnavailableError,
+  UnsupportedOperationError,
 } from '../key-provider.errors';
-import type { KeyAlgorithm, KeyProvider, KeyRef } from '../key-provider.port';
+import type { ImportWrappingAlgorithm, ImportWrappingKeySpec, KeyAlgorithm, KeyProvider, KeyRef } from '../key-provider.port';
 
 /** A key the contract may use: it must exist, be enabled, and both wrap and unwrap. */
 export interface ContractKey {
@@ -26,11 +30,41 @@ export interface KeyProviderContractFixture {
   keys: ContractKey[];
   /** A well-formed reference that names no key. */
   missingKeyRef: KeyRef;
+  /**
+   * BYOK. Omitted when the adapter cannot import: the contract then expects UnsupportedOperationError from
+   * getImportParameters.
+   */
+  byok?: {
+    /** A fresh target for AES-256 material on each call: a key awaiting import, or a name not used yet. */
+    newImportTarget(): Promise<KeyRef>;
+    wrappingAlgorithms: ImportWrappingAlgorithm[];
+  };
+  /**
+   * A fresh, enabled AES-256 key on each call, for the tests that change a key (disable, rotate). Required when
+   * `admin` is given or `rotates` is true.
+   */
+  scratchKey?(): Promise<KeyRef>;
+  /** Test-side administration AT the provider (what a customer does in their own console), for health checks. */
+  admin?: {
+    disable(ref: KeyRef): Promise<void>;
+    enable(ref: KeyRef): Promise<void>;
+  };
+  /** True when rotateKey creates a new version; false means it must reject with UnsupportedOperationError. */
+  rotates: boolean;
   /** Runs after the provider is closed. */
   dispose?(): Promise<void> | void;
 }
 
-const FINGERPRINT = /^(kcv:[0-9a-f]{6}|sha256:[0-9a-f]{64})$/;
+const FINGERPRINT = /^(kcv:[0-9a-f]{6}|sha256:[0-9a-f]{64}|keyversion:sha256:[0-9a-f]{64})$/;
+
+async function refusal(promise: Promise<unknown>): Promise<ImportRefusedError> {
+  const error = await promise.then(
+    () => new Error('expected the import to be refused, but it succeeded'),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ImportRefusedError);
+  return error as ImportRefusedError;
+}
 const PARALLEL = 200;
 
 /**
@@ -168,6 +202,104 @@ export function describeKeyProviderContract(name: string, factory: () => Promise
         const unwrapped = await Promise.all(wrapped.map((w, i) => fx.provider.unwrap(key.ref, w.ciphertext, aads[i])));
         unwrapped.forEach((u, i) => expect(u.equals(plaintexts[i])).toBe(true));
       });
+    });
+
+    describe('BYOK import', () => {
+      const cases = (): Array<[ImportWrappingAlgorithm, ImportWrappingKeySpec]> =>
+        (fx.byok?.wrappingAlgorithms ?? []).flatMap((algorithm) => [
+          [algorithm, 'RSA_3072'],
+          [algorithm, 'RSA_4096'],
+        ]);
+
+      it('imports AES-256 material wrapped offline under each wrapping algorithm and key size, then wraps with it', async () => {
+        if (!fx.byok) {
+          const params = fx.provider.getImportParameters(fx.keys[0].ref, { wrappingAlgorithm: 'RSAES_OAEP_SHA_256', wrappingKeySpec: 'RSA_3072' });
+          await expect(params).rejects.toBeInstanceOf(UnsupportedOperationError);
+          return;
+        }
+        for (const [wrappingAlgorithm, wrappingKeySpec] of cases()) {
+          const target = await fx.byok.newImportTarget();
+          const params = await fx.provider.getImportParameters(target, { wrappingAlgorithm, wrappingKeySpec });
+          expect(params).toMatchObject({ wrappingAlgorithm, wrappingKeySpec });
+          expect(params.importToken.length).toBeGreaterThan(0);
+          expect(params.expiresAt.getTime()).toBeGreaterThan(Date.now());
+          const material = randomBytes(32);
+          const wrappedKeyMaterial = wrapKeyMaterialForImport({ publicKeyPem: params.publicKeyPem, wrappingAlgorithm, keyMaterial: material });
+          const imported = await fx.provider.importKeyMaterial(target, { importToken: params.importToken, wrappingAlgorithm, wrappedKeyMaterial });
+          expect(imported).toMatchObject({ ref: target, algorithm: 'AES', sizeBits: 256, state: 'enabled' });
+          expect(imported.fingerprint).toMatch(FINGERPRINT);
+          if (imported.fingerprint.startsWith('kcv:')) expect(imported.fingerprint).toBe(aesKeyCheckValue(material));
+          expect((await fx.provider.describeKey(target)).fingerprint).toBe(imported.fingerprint);
+          const { ciphertext } = await fx.provider.wrap(target, Buffer.from('l2 key'), Buffer.from('aad'));
+          expect((await fx.provider.unwrap(target, ciphertext, Buffer.from('aad'))).toString()).toBe('l2 key');
+          expect((await fx.provider.proofOfPossession(target)).ok).toBe(true);
+        }
+      });
+
+      it('refuses corrupted blobs, material wrapped under other parameters and wrong key sizes, and the target still imports afterwards', async () => {
+        if (!fx.byok) return;
+        const wrappingAlgorithm = fx.byok.wrappingAlgorithms[0];
+        const target = await fx.byok.newImportTarget();
+        const params = await fx.provider.getImportParameters(target, { wrappingAlgorithm, wrappingKeySpec: 'RSA_3072' });
+        const wrap = (keyMaterial: Buffer, publicKeyPem = params.publicKeyPem) => wrapKeyMaterialForImport({ publicKeyPem, wrappingAlgorithm, keyMaterial });
+        const importing = (wrappedKeyMaterial: Buffer, importToken = params.importToken) =>
+          fx.provider.importKeyMaterial(target, { importToken, wrappingAlgorithm, wrappedKeyMaterial });
+
+        const good = wrap(randomBytes(32));
+        const corrupted = Buffer.from(good);
+        corrupted[corrupted.length >> 1] ^= 0x40;
+        expect(['corrupted', 'mismatch']).toContain((await refusal(importing(corrupted))).rule);
+        expect(['corrupted', 'mismatch']).toContain((await refusal(importing(Buffer.alloc(0)))).rule);
+
+        const other = await fx.provider.getImportParameters(target, { wrappingAlgorithm, wrappingKeySpec: 'RSA_3072' });
+        expect(['corrupted', 'mismatch']).toContain((await refusal(importing(wrap(randomBytes(32), other.publicKeyPem)))).rule);
+
+        const fresh = await fx.provider.getImportParameters(target, { wrappingAlgorithm, wrappingKeySpec: 'RSA_3072' });
+        const shortKey = wrapKeyMaterialForImport({ publicKeyPem: fresh.publicKeyPem, wrappingAlgorithm, keyMaterial: randomBytes(16) });
+        const tooShort = await refusal(fx.provider.importKeyMaterial(target, { importToken: fresh.importToken, wrappingAlgorithm, wrappedKeyMaterial: shortKey }));
+        expect(['key-size', 'corrupted']).toContain(tooShort.rule);
+
+        const last = await fx.provider.getImportParameters(target, { wrappingAlgorithm, wrappingKeySpec: 'RSA_3072' });
+        const material = randomBytes(32);
+        const imported = await fx.provider.importKeyMaterial(target, {
+          importToken: last.importToken,
+          wrappingAlgorithm,
+          wrappedKeyMaterial: wrapKeyMaterialForImport({ publicKeyPem: last.publicKeyPem, wrappingAlgorithm, keyMaterial: material }),
+        });
+        expect(imported.state).toBe('enabled');
+      });
+    });
+
+    it('reports a key disabled at the provider (describe, wrap, proof of possession) and its return once enabled', async () => {
+      if (!fx.admin) return;
+      const ref = await fx.scratchKey!();
+      const { ciphertext } = await fx.provider.wrap(ref, randomBytes(32));
+      await fx.admin.disable(ref);
+      expect((await fx.provider.describeKey(ref)).state).toBe('disabled');
+      await expect(fx.provider.wrap(ref, randomBytes(32))).rejects.toBeInstanceOf(KeyDisabledError);
+      await expect(fx.provider.unwrap(ref, ciphertext)).rejects.toBeInstanceOf(KeyDisabledError);
+      await expect(fx.provider.proofOfPossession(ref)).rejects.toBeInstanceOf(KeyDisabledError);
+      await fx.admin.enable(ref);
+      expect((await fx.provider.describeKey(ref)).state).toBe('enabled');
+      expect((await fx.provider.unwrap(ref, ciphertext)).length).toBe(32);
+    });
+
+    it('rotates at the provider where it can: a new version, old ciphertexts still unwrap; otherwise UnsupportedOperationError', async () => {
+      if (!fx.rotates) {
+        await expect(fx.provider.rotateKey(fx.keys[0].ref)).rejects.toBeInstanceOf(UnsupportedOperationError);
+        return;
+      }
+      const ref = await fx.scratchKey!();
+      const before = await fx.provider.describeKey(ref);
+      const old = await fx.provider.wrap(ref, Buffer.from('before rotation'), Buffer.from('a'));
+      const rotated = await fx.provider.rotateKey(ref);
+      expect(rotated.state).toBe('enabled');
+      expect(rotated.version).toBeDefined();
+      expect(rotated.version).not.toBe(before.version);
+      expect((await fx.provider.describeKey(ref)).version).toBe(rotated.version);
+      expect((await fx.provider.unwrap(ref, old.ciphertext, Buffer.from('a'))).toString()).toBe('before rotation');
+      const fresh = await fx.provider.wrap(ref, Buffer.from('after rotation'));
+      expect((await fx.provider.unwrap(ref, fresh.ciphertext)).toString()).toBe('after rotation');
     });
 
     it('reports health with a latency', async () => {
