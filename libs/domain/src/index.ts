@@ -12,6 +12,7 @@ export * from './systems/system.decider';
 export * from './key-links/key-link.commands';
 export * from './key-links/key-link.events';
 export * from './key-links/key-link.decider';
+export * from './key-links/key-link.sovereignty';
 export * from './policies/policy.commands';
 export * from './policies/policy.events';
 export * from './policies/policy.decider';

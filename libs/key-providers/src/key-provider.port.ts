@@ -18,6 +18,7 @@
  *   connections) and queue callers beyond that bound.
  * - After `close()` resolves, every call rejects with {@link ProviderUnavailableError}; `close()` is idempotent.
  */
+import type { ImportWrappingAlgorithm, ImportWrappingKeySpec } from '@cmk/domain';
 import type {
   AccessDeniedError,
   InvalidCiphertextError,
@@ -77,10 +78,8 @@ export interface KeyDescription {
  *   wrapped under it with AES key wrap with padding (RFC 5649), the CKM_RSA_AES_KEY_WRAP layout.
  * `byok/byok-wrap.ts` produces both, offline, on the customer's machine.
  */
-export const IMPORT_WRAPPING_ALGORITHMS = ['RSAES_OAEP_SHA_256', 'RSA_AES_KEY_WRAP_SHA_256'] as const;
-export type ImportWrappingAlgorithm = (typeof IMPORT_WRAPPING_ALGORITHMS)[number];
-export const IMPORT_WRAPPING_KEY_SPECS = ['RSA_3072', 'RSA_4096'] as const;
-export type ImportWrappingKeySpec = (typeof IMPORT_WRAPPING_KEY_SPECS)[number];
+export { IMPORT_WRAPPING_ALGORITHMS, IMPORT_WRAPPING_KEY_SPECS } from '@cmk/domain';
+export type { ImportWrappingAlgorithm, ImportWrappingKeySpec } from '@cmk/domain';
 
 export interface ImportParametersRequest {
   wrappingAlgorithm: ImportWrappingAlgorithm;

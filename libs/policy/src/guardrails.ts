@@ -40,6 +40,8 @@ export function looseningsOf(narrow: PolicyDocument, wider: PolicyInForce[]): Lo
     const widerStaleness = w.failClosed?.maxStalenessMs;
     if (staleness !== undefined && widerStaleness !== undefined && staleness > widerStaleness)
       hit(p, '$.failClosed.maxStalenessMs', `${staleness} ms exceeds the wider fail-closed bound of ${widerStaleness} ms`);
+    if (narrow.hyokHealth?.onProblem === 'warn' && w.hyokHealth?.onProblem === 'revoke')
+      hit(p, '$.hyokHealth.onProblem', 'warn is weaker than the wider policy, which revokes on a key problem');
   }
   return found;
 }

@@ -54,5 +54,10 @@ export const POLICY_DOCUMENT_SCHEMA = {
       additionalProperties: false,
       properties: { maxStalenessMs: { type: 'integer', minimum: 100, maximum: 60000 } },
     },
+    hyokHealth: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { onProblem: { enum: ['warn', 'revoke'], description: 'What a key problem found by a health sync triggers; unreachable providers only warn. Default warn.' } },
+    },
   },
 } as const;

@@ -46,7 +46,7 @@ describe('validatePolicyDocument', () => {
 
   describe('unknown fields', () => {
     it.each([
-      [{ colour: 'red' }, '$.colour', 'keyStrength, rotation, geofence, providers, failClosed'],
+      [{ colour: 'red' }, '$.colour', 'keyStrength, rotation, geofence, providers, failClosed, hyokHealth'],
       [{ keyStrength: { maximumBits: {} } }, '$.keyStrength.maximumBits', 'allowedAlgorithms, minimumBits'],
       [{ keyStrength: { minimumBits: { DES: 56 } } }, '$.keyStrength.minimumBits.DES', 'AES, RSA, EC'],
       [{ rotation: { minAgeDays: 1 } }, '$.rotation.minAgeDays', 'maxAgeDays, warningDays'],
@@ -158,6 +158,8 @@ describe('validatePolicyDocument', () => {
       [{ failClosed: { maxStalenessMs: 50 } }, '$.failClosed.maxStalenessMs', 'must be an integer from 100 to 60000 (milliseconds)'],
       [{ failClosed: { maxStalenessMs: 1.5 } }, '$.failClosed.maxStalenessMs', 'must be an integer from 100 to 60000 (milliseconds)'],
       [{ failClosed: 2000 }, '$.failClosed', 'must be an object'],
+      [{ hyokHealth: { onProblem: 'panic' } }, '$.hyokHealth.onProblem', 'must be warn or revoke'],
+      [{ hyokHealth: 'revoke' }, '$.hyokHealth', 'must be an object'],
     ])('refuses %j at %s', (doc, path, message) => {
       expect(validatePolicyDocument(doc)).toEqual([{ path, message }]);
     });

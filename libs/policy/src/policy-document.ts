@@ -32,6 +32,14 @@ export interface PolicyDocument {
     /** Regional workers deny a tenant's requests after this long without hearing from the mesh (100..60,000 ms). */
     maxStalenessMs?: number;
   };
+  hyokHealth?: {
+    /**
+     * What a key problem found by a health sync triggers (disabled, deleted, access denied, key replaced at the
+     * provider): `warn` records it, `revoke` also revokes the link. A provider that is merely unreachable only
+     * warns. Default `warn`.
+     */
+    onProblem?: 'warn' | 'revoke';
+  };
 }
 
 /** The workers' fail-closed bound when no policy in force sets one. */
@@ -76,7 +84,7 @@ function regionsByJurisdiction(value: unknown, path: string, errors: PolicyField
 export function validatePolicyDocument(doc: unknown): PolicyFieldError[] {
   const errors: PolicyFieldError[] = [];
   if (!isObject(doc)) return [{ path: '$', message: 'a policy document must be a JSON object' }];
-  checkKeys(doc, ['keyStrength', 'rotation', 'geofence', 'providers', 'failClosed'], '$', errors);
+  checkKeys(doc, ['keyStrength', 'rotation', 'geofence', 'providers', 'failClosed', 'hyokHealth'], '$', errors);
 
   if (doc.keyStrength !== undefined) {
     const ks = doc.keyStrength;
@@ -146,6 +154,15 @@ export function validatePolicyDocument(doc: unknown): PolicyFieldError[] {
       const ms = f.maxStalenessMs;
       if (ms !== undefined && (!Number.isInteger(ms) || (ms as number) < 100 || (ms as number) > 60000))
         errors.push({ path: '$.failClosed.maxStalenessMs', message: 'must be an integer from 100 to 60000 (milliseconds)' });
+    }
+  }
+
+  if (doc.hyokHealth !== undefined) {
+    const h = doc.hyokHealth;
+    if (!isObject(h)) errors.push({ path: '$.hyokHealth', message: 'must be an object' });
+    else {
+      checkKeys(h, ['onProblem'], '$.hyokHealth', errors);
+      if (h.onProblem !== undefined && h.onProblem !== 'warn' && h.onProblem !== 'revoke') errors.push({ path: '$.hyokHealth.onProblem', message: 'must be warn or revoke' });
     }
   }
   return errors;

@@ -47,3 +47,12 @@ export function maxStalenessOf(documents: Iterable<PolicyDocument>): number {
   }
   return bound;
 }
+
+/**
+ * What a key problem triggers for a tenant: `revoke` as soon as any policy in force says so (the strictest wins),
+ * naming that policy; otherwise `warn`.
+ */
+export function keyProblemActionOf(policies: PolicyInForce[]): { onProblem: 'warn' | 'revoke'; policy?: { policyId: string; version: number } } {
+  const revoking = policies.find((p) => p.document.hyokHealth?.onProblem === 'revoke');
+  return revoking ? { onProblem: 'revoke', policy: { policyId: revoking.policyId, version: revoking.version } } : { onProblem: 'warn' };
+}

@@ -17,7 +17,9 @@ const revokedFrom = (previousStatus: 'pending' | 'active', reason = 'incident'):
 const restoredTo = (restoredStatus: 'pending' | 'active', reason = 'fixed'): KeyLinkEvent => ({ type: 'KeyLinkRestored', data: { keyLinkId: K, tenantId: T, reason, restoredStatus } });
 const unlinked: KeyLinkEvent = { type: 'KeyUnlinked', data: { keyLinkId: K, tenantId: T, reason: 'retired' } };
 
-const activate = (tenant: TenantFact = 'active'): KeyLinkCommand => ({ type: 'ActivateKeyLink', keyLinkId: K, tenant });
+const proof = { algorithm: 'AES', sizeBits: 256, fingerprint: 'kcv:a1b2c3', latencyMs: 1.5 };
+const proven: KeyLinkEvent = { type: 'KeyPossessionProven', data: { keyLinkId: K, tenantId: T, fingerprint: 'kcv:a1b2c3', latencyMs: 1.5 } };
+const activate = (tenant: TenantFact = 'active'): KeyLinkCommand => ({ type: 'ActivateKeyLink', keyLinkId: K, tenant, proof });
 const revoke = (reason = 'incident'): KeyLinkCommand => ({ type: 'RevokeKeyLink', keyLinkId: K, reason });
 const restore = (tenant: TenantFact = 'active', reason = 'fixed'): KeyLinkCommand => ({ type: 'RestoreKeyLink', keyLinkId: K, reason, tenant });
 const unlink = (reason = 'retired'): KeyLinkCommand => ({ type: 'UnlinkKey', keyLinkId: K, reason });
@@ -76,7 +78,9 @@ describe('key link decider', () => {
   });
 
   describe('ActivateKeyLink', () => {
-    it('activates a pending link', () => void given(d, pending).when(activate()).then([activated]));
+    it('activates a pending link with a proof of possession, recording both', () => void given(d, pending).when(activate()).then([proven, activated]));
+    it('refuses activation without a proof of possession', () =>
+      void given(d, pending).when({ type: 'ActivateKeyLink', keyLinkId: K, tenant: 'active' }).thenThrows({ kind: 'invalid-state', code: 'key-link.possession-not-proven' }));
     it('activating an active link records nothing', () => void given(d, active).when(activate()).thenNothing());
 
     it('re-checks the tenant', () => {
@@ -126,7 +130,7 @@ describe('key link decider', () => {
 
     it('after a restore, the link behaves as it did before the revocation', () => {
       given(d, [...revokedActive, restoredTo('active')]).when(activate()).thenNothing();
-      given(d, [...revokedPending, restoredTo('pending')]).when(activate()).then([activated]);
+      given(d, [...revokedPending, restoredTo('pending')]).when(activate()).then([proven, activated]);
       given(d, [...revokedActive, restoredTo('active')]).when(unlink()).thenThrows({ code: 'key-link.active' });
     });
 

@@ -2,14 +2,34 @@ import { Decider } from '../shared/decider';
 import { invalid, invalidState, notFound } from '../shared/errors';
 import { isRegion } from '../shared/validation';
 import { requireReason } from '../tenants/tenant.decider';
-import { KEY_ALGORITHMS, KeyLinkCommand, LINK_MODES, PROVIDER_KINDS, TenantFact } from './key-link.commands';
+import { KEY_ALGORITHMS, KeyHealthCondition, KeyLinkCommand, LINK_MODES, PROVIDER_KINDS, TenantFact } from './key-link.commands';
 import { KeyLinked, KeyLinkEvent } from './key-link.events';
+import { checkAwaitsImport, checkImport, checkProof, credentialRefProblem, observeHealth } from './key-link.sovereignty';
 
 export type KeyLinkStatus = 'pending' | 'active' | 'revoked' | 'unlinked';
 
+export interface IssuedImport {
+  importToken: string;
+  expiresAt: string;
+}
+
 export type KeyLinkState =
   | { exists: false }
-  | ({ exists: true; status: KeyLinkStatus; revokedFrom?: 'pending' | 'active'; revocationReason?: string } & KeyLinked['data']);
+  | ({
+      exists: true;
+      status: KeyLinkStatus;
+      revokedFrom?: 'pending' | 'active';
+      revocationReason?: string;
+      /** What the provider last said identifies the key (from an import or a proof of possession). */
+      fingerprint?: string;
+      keyVersion?: string;
+      /** `unknown` until the first proof or health sync. */
+      health: KeyHealthCondition | 'unknown';
+      /** BYOK: material imported at the provider. */
+      imported: boolean;
+      /** BYOK: import parameters issued and not used yet. */
+      imports: IssuedImport[];
+    } & KeyLinked['data']);
 
 /** Sizes a provider can actually hold, per algorithm (bits; EC: curve size). Policy may demand more. */
 const VALID_SIZES: Record<string, number[]> = {
@@ -48,9 +68,13 @@ export const keyLinkDecider: Decider<KeyLinkCommand, KeyLinkEvent, KeyLinkState>
         if (!command.keyReference?.trim()) throw invalid('key-link.keyReference', 'keyReference must not be empty', { field: 'keyReference' });
         if (!isRegion(command.providerRegion))
           throw invalid('region.format', `providerRegion "${command.providerRegion}" is not a region name like eu-central-1`, { field: 'providerRegion' });
+        const credentialProblem = command.credentialRef === undefined ? undefined : credentialRefProblem(command.credentialRef);
+        if (credentialProblem) throw invalid('key-link.credentialRef', credentialProblem, { field: 'credentialRef' });
         // Name the fields: whatever else the command object carries must not end up in the audit log.
-        const { keyLinkId, tenantId, providerKind, mode, keyReference, algorithm, keySize, providerRegion } = command;
-        return [{ type: 'KeyLinked', data: { keyLinkId, tenantId, providerKind, mode, keyReference, algorithm, keySize, providerRegion } }];
+        const { keyLinkId, tenantId, providerKind, mode, keyReference, algorithm, keySize, providerRegion, credentialRef } = command;
+        const data: KeyLinked['data'] = { keyLinkId, tenantId, providerKind, mode, keyReference, algorithm, keySize, providerRegion };
+        if (credentialRef !== undefined) data.credentialRef = credentialRef;
+        return [{ type: 'KeyLinked', data }];
       }
       case 'ActivateKeyLink': {
         const link = requireLink(state, command.keyLinkId);
@@ -59,7 +83,58 @@ export const keyLinkDecider: Decider<KeyLinkCommand, KeyLinkEvent, KeyLinkState>
           throw invalidState('key-link.revoked', `key link ${command.keyLinkId} is revoked; only a restore can bring it back`, { keyLinkId: command.keyLinkId });
         requireTenantActive(command.tenant, link.tenantId);
         if (link.status === 'active') return [];
-        return [{ type: 'KeyLinkActivated', data: { keyLinkId: link.keyLinkId, tenantId: link.tenantId } }];
+        if (link.mode === 'BYOK' && !link.imported)
+          throw invalidState('byok.material-not-imported', `key link ${link.keyLinkId} is BYOK and its key material has not been imported yet`, { keyLinkId: link.keyLinkId });
+        if (!command.proof)
+          throw invalidState('key-link.possession-not-proven', `key link ${link.keyLinkId} becomes active only after a proof of possession through its provider`, { keyLinkId: link.keyLinkId });
+        checkProof(link, command.proof);
+        const { fingerprint, keyVersion, latencyMs } = command.proof;
+        return [
+          { type: 'KeyPossessionProven', data: { keyLinkId: link.keyLinkId, tenantId: link.tenantId, fingerprint, ...(keyVersion ? { keyVersion } : {}), latencyMs } },
+          { type: 'KeyLinkActivated', data: { keyLinkId: link.keyLinkId, tenantId: link.tenantId } },
+        ];
+      }
+      case 'VerifyKeyLink': {
+        const link = requireLink(state, command.keyLinkId);
+        checkProof(link, command.proof);
+        const { fingerprint, keyVersion, latencyMs } = command.proof;
+        const events: KeyLinkEvent[] = [
+          { type: 'KeyPossessionProven', data: { keyLinkId: link.keyLinkId, tenantId: link.tenantId, fingerprint, ...(keyVersion ? { keyVersion } : {}), latencyMs } },
+        ];
+        if (link.health !== 'unknown' && link.health !== 'healthy')
+          events.push({ type: 'KeyLinkHealthRestored', data: { keyLinkId: link.keyLinkId, tenantId: link.tenantId, previousCondition: link.health } });
+        return events;
+      }
+      case 'IssueImportParameters': {
+        const link = requireLink(state, command.keyLinkId);
+        checkAwaitsImport(link);
+        const { importToken, wrappingAlgorithm, wrappingKeySpec, publicKeyPem, publicKeyFingerprint, expiresAt } = command;
+        return [
+          {
+            type: 'KeyImportParametersIssued',
+            data: { keyLinkId: link.keyLinkId, tenantId: link.tenantId, importToken, wrappingAlgorithm, wrappingKeySpec, publicKeyPem, publicKeyFingerprint, expiresAt },
+          },
+        ];
+      }
+      case 'RecordKeyMaterialImport': {
+        const link = requireLink(state, command.keyLinkId);
+        checkImport(link, command.importToken, command.now);
+        const { importToken, fingerprint, keyVersion } = command;
+        return [{ type: 'KeyMaterialImported', data: { keyLinkId: link.keyLinkId, tenantId: link.tenantId, importToken, fingerprint, ...(keyVersion ? { keyVersion } : {}) } }];
+      }
+      case 'RecordKeyHealth': {
+        if (state.exists && state.status === 'unlinked') return [];
+        return observeHealth(requireLink(state, command.keyLinkId), command);
+      }
+      case 'RecordKeyRotation': {
+        const link = requireLink(state, command.keyLinkId);
+        const { fingerprint, keyVersion } = command;
+        return [
+          {
+            type: 'KeyLinkRotated',
+            data: { keyLinkId: link.keyLinkId, tenantId: link.tenantId, ...(link.keyVersion ? { previousVersion: link.keyVersion } : {}), keyVersion, fingerprint },
+          },
+        ];
       }
       case 'RevokeKeyLink': {
         const link = requireLink(state, command.keyLinkId);
@@ -99,9 +174,22 @@ export const keyLinkDecider: Decider<KeyLinkCommand, KeyLinkEvent, KeyLinkState>
   evolve(state, event): KeyLinkState {
     switch (event.type) {
       case 'KeyLinked':
-        return { exists: true, status: 'pending', ...event.data };
+        return { exists: true, status: 'pending', health: 'unknown', imported: false, imports: [], ...event.data };
       case 'KeyLinkActivated':
         return state.exists ? { ...state, status: 'active' } : state;
+      case 'KeyPossessionProven':
+        return state.exists ? { ...state, fingerprint: event.data.fingerprint, keyVersion: event.data.keyVersion ?? state.keyVersion, health: 'healthy' } : state;
+      case 'KeyImportParametersIssued':
+        return state.exists ? { ...state, imports: [...state.imports, { importToken: event.data.importToken, expiresAt: event.data.expiresAt }] } : state;
+      case 'KeyMaterialImported':
+        return state.exists ? { ...state, imported: true, imports: [], fingerprint: event.data.fingerprint, keyVersion: event.data.keyVersion } : state;
+      case 'KeyLinkDegraded':
+        return state.exists ? { ...state, health: event.data.condition } : state;
+      case 'KeyLinkHealthRestored':
+        return state.exists ? { ...state, health: 'healthy' } : state;
+      case 'KeyVersionRotatedAtProvider':
+      case 'KeyLinkRotated':
+        return state.exists ? { ...state, keyVersion: event.data.keyVersion, fingerprint: event.data.fingerprint } : state;
       case 'KeyLinkRevoked':
         return state.exists ? { ...state, status: 'revoked', revokedFrom: event.data.previousStatus, revocationReason: event.data.reason } : state;
       case 'KeyLinkRestored':

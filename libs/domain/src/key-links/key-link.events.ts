@@ -1,5 +1,5 @@
 import type { DomainEvent } from '../shared/decider';
-import type { KeyAlgorithm, LinkMode, ProviderKind } from './key-link.commands';
+import type { ImportWrappingAlgorithm, ImportWrappingKeySpec, KeyAlgorithm, KeyProblem, KeyProblemAction, LinkMode, ProviderKind } from './key-link.commands';
 
 export type KeyLinked = DomainEvent<
   'KeyLinked',
@@ -12,13 +12,14 @@ export type KeyLinked = DomainEvent<
     algorithm: KeyAlgorithm;
     keySize: number;
     providerRegion: string;
+    credentialRef?: string;
   }
 >;
 export type KeyLinkActivated = DomainEvent<'KeyLinkActivated', { keyLinkId: string; tenantId: string }>;
 /** The kill switch. Workers deny from the moment they see it. */
 export type KeyLinkRevoked = DomainEvent<
   'KeyLinkRevoked',
-  { keyLinkId: string; tenantId: string; reason: string; previousStatus: 'pending' | 'active' }
+  { keyLinkId: string; tenantId: string; reason: string; previousStatus: 'pending' | 'active'; automatic?: boolean }
 >;
 export type KeyLinkRestored = DomainEvent<
   'KeyLinkRestored',
@@ -26,11 +27,71 @@ export type KeyLinkRestored = DomainEvent<
 >;
 export type KeyUnlinked = DomainEvent<'KeyUnlinked', { keyLinkId: string; tenantId: string; reason: string }>;
 
-export type KeyLinkEvent = KeyLinked | KeyLinkActivated | KeyLinkRevoked | KeyLinkRestored | KeyUnlinked;
+/** A fresh random challenge went through the customer's key and came back: CMK can use the key now. */
+export type KeyPossessionProven = DomainEvent<
+  'KeyPossessionProven',
+  { keyLinkId: string; tenantId: string; fingerprint: string; keyVersion?: string; latencyMs: number }
+>;
+/** BYOK: the provider issued a wrapping public key for one import. Nothing in it is secret. */
+export type KeyImportParametersIssued = DomainEvent<
+  'KeyImportParametersIssued',
+  {
+    keyLinkId: string;
+    tenantId: string;
+    importToken: string;
+    wrappingAlgorithm: ImportWrappingAlgorithm;
+    wrappingKeySpec: ImportWrappingKeySpec;
+    publicKeyPem: string;
+    publicKeyFingerprint: string;
+    expiresAt: string;
+  }
+>;
+/** BYOK: the provider accepted the customer's wrapped key material. Its fingerprint, never the material. */
+export type KeyMaterialImported = DomainEvent<
+  'KeyMaterialImported',
+  { keyLinkId: string; tenantId: string; importToken: string; fingerprint: string; keyVersion?: string }
+>;
+/** A health sync found a problem with the key at the provider (recorded on change, not on every sync). */
+export type KeyLinkDegraded = DomainEvent<
+  'KeyLinkDegraded',
+  { keyLinkId: string; tenantId: string; condition: KeyProblem; providerCode?: string; action: KeyProblemAction; policyId?: string; policyVersion?: number }
+>;
+export type KeyLinkHealthRestored = DomainEvent<'KeyLinkHealthRestored', { keyLinkId: string; tenantId: string; previousCondition: KeyProblem }>;
+/** The key got a new version at the provider, found by a health sync (rotated by the customer or the provider). */
+export type KeyVersionRotatedAtProvider = DomainEvent<
+  'KeyVersionRotatedAtProvider',
+  { keyLinkId: string; tenantId: string; previousVersion?: string; keyVersion: string; previousFingerprint?: string; fingerprint: string }
+>;
+/** CMK asked the provider for a new key version, and got it. */
+export type KeyLinkRotated = DomainEvent<
+  'KeyLinkRotated',
+  { keyLinkId: string; tenantId: string; previousVersion?: string; keyVersion: string; fingerprint: string }
+>;
+
+export type KeyLinkEvent =
+  | KeyLinked
+  | KeyLinkActivated
+  | KeyLinkRevoked
+  | KeyLinkRestored
+  | KeyUnlinked
+  | KeyPossessionProven
+  | KeyImportParametersIssued
+  | KeyMaterialImported
+  | KeyLinkDegraded
+  | KeyLinkHealthRestored
+  | KeyVersionRotatedAtProvider
+  | KeyLinkRotated;
 export const KEY_LINK_EVENT_TYPES: KeyLinkEvent['type'][] = [
   'KeyLinked',
   'KeyLinkActivated',
   'KeyLinkRevoked',
   'KeyLinkRestored',
   'KeyUnlinked',
+  'KeyPossessionProven',
+  'KeyImportParametersIssued',
+  'KeyMaterialImported',
+  'KeyLinkDegraded',
+  'KeyLinkHealthRestored',
+  'KeyVersionRotatedAtProvider',
+  'KeyLinkRotated',
 ];
