@@ -33,7 +33,7 @@ describe('cmk CLI against the running control plane', () => {
   it('onboards, links, revokes, tails the audit log, replays and rebuilds, with exit codes per outcome', async () => {
     const tenantId = randomUUID();
     expect((await cmk('tenants', 'onboard', '--id', tenantId, '--name', 'CLI Corp', '--jurisdiction', 'EU', '--region', 'eu-central-1', '--classification', 'internal')).code).toBe(0);
-    const link = await cmk('links', 'link', '--tenant', tenantId, '--provider', 'pkcs11', '--mode', 'HYOK', '--key-ref', 'pkcs11:token=t;object=k', '--algorithm', 'AES', '--size', '256', '--region', 'eu-central-1');
+    const link = await cmk('links', 'link', '--tenant', tenantId, '--provider', 'pkcs11', '--mode', 'HYOK', '--key-ref', 'pkcs11:token=acme;object=root-2026', '--algorithm', 'AES', '--size', '256', '--region', 'eu-central-1');
     expect(link.code).toBe(0);
     const keyLinkId = link.json.id;
     expect((await cmk('links', 'activate', keyLinkId)).code).toBe(0);

@@ -3,12 +3,57 @@ import { AddressInfo } from 'node:net';
 import { DevIssuer } from '@cmk/auth';
 import { loadConfig } from '../../apps/control-plane/src/config/config';
 import { RunningApp, startControlPlane } from '../../apps/control-plane/src/bootstrap';
+import { Pkcs11TestKeys } from '@cmk/key-providers/pkcs11/testing';
 import { freshSchemaName, testDatabaseUrl } from './postgres';
+import { applySoftHsmEnv, initSoftHsm, SoftHsm } from './softhsm';
+
+/** The token and key the fixtures link (`pkcs11:token=acme;object=root-2026`). */
+export const TEST_HSM_TOKEN = 'acme';
+export const TEST_HSM_KEY = 'root-2026';
+
+export interface TestHsm {
+  hsm: SoftHsm;
+  /** Creates, disables and destroys keys in the token, as the customer's HSM administrator would. */
+  keys: Pkcs11TestKeys;
+}
+
+let hsmShared: { ready: Promise<TestHsm>; users: number } | undefined;
+
+/**
+ * One real SoftHSM2 token per test file, shared by every control plane the file starts: the PKCS#11 module reads
+ * its configuration once per process, so one token directory is all a process can see at a time. Released (the
+ * module finalised, the directory removed) when the last control plane of the file closes.
+ */
+function acquireTestHsm(): Promise<TestHsm> {
+  if (!hsmShared) {
+    const ready = (async () => {
+      const hsm = initSoftHsm({ label: TEST_HSM_TOKEN });
+      await applySoftHsmEnv(hsm.env);
+      const keys = new Pkcs11TestKeys({ modulePath: hsm.modulePath, tokenLabel: hsm.tokenLabel, pin: hsm.pin });
+      keys.createAesKey({ label: TEST_HSM_KEY });
+      return { hsm, keys };
+    })();
+    hsmShared = { ready, users: 0 };
+  }
+  hsmShared.users++;
+  return hsmShared.ready;
+}
+
+async function releaseTestHsm(): Promise<void> {
+  if (!hsmShared || --hsmShared.users > 0) return;
+  const { ready } = hsmShared;
+  hsmShared = undefined;
+  const { hsm, keys } = await ready;
+  keys.close();
+  hsm.destroy();
+}
 
 export interface TestControlPlane {
   running: RunningApp;
   url: string;
   issuer: DevIssuer;
+  /** The SoftHSM2 token the control plane's pkcs11 provider reaches. */
+  hsm: TestHsm;
   token(roles: string[], opts?: { subject?: string; tenants?: string[]; ttlSeconds?: number }): Promise<string>;
   /** fetch with JSON in and out; returns status, headers and parsed body. */
   call(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string }): Promise<ApiResponse>;
@@ -33,6 +78,7 @@ export async function startTestControlPlane(opts: { mode?: 'postgres' | 'embedde
   });
   await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
   const jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
+  const hsm = await acquireTestHsm();
   const es = freshSchemaName('es');
   const config = loadConfig({
     CMK_MODE: opts.mode ?? 'postgres',
@@ -45,15 +91,24 @@ export async function startTestControlPlane(opts: { mode?: 'postgres' | 'embedde
     CMK_AUTH_ISSUER: 'urn:cmk:test-issuer',
     CMK_LOG_LEVEL: process.env.CMK_TEST_LOG_LEVEL ?? 'silent',
     CMK_READ_WAIT_MS: '10000',
+    CMK_KEY_PROVIDERS: JSON.stringify({ pkcs11: { modulePath: hsm.hsm.modulePath, tokenLabel: hsm.hsm.tokenLabel, pin: 'env:CMK_PKCS11_PIN' } }),
+    CMK_KEY_HEALTH_SYNC_INTERVAL_MS: '0',
     ...opts.env,
   });
-  const running = await startControlPlane(config);
+  let running: RunningApp;
+  try {
+    running = await startControlPlane(config);
+  } catch (error) {
+    await releaseTestHsm();
+    throw error;
+  }
   const token: TestControlPlane['token'] = (roles, o = {}) =>
     issuer.issue({ subject: o.subject ?? `user-${roles.join('+')}`, roles, tenants: o.tenants, ttlSeconds: o.ttlSeconds });
   return {
     running,
     url: running.url,
     issuer,
+    hsm,
     token,
     async call(method, path, o = {}) {
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
@@ -72,6 +127,7 @@ export async function startTestControlPlane(opts: { mode?: 'postgres' | 'embedde
     async close() {
       await running.close();
       await new Promise<void>((r) => jwks.close(() => r()));
+      await releaseTestHsm();
     },
   };
 }

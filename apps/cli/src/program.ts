@@ -3,6 +3,7 @@ import { CliError, ExitCode } from './errors';
 import type { CliIo } from './http-client';
 import { auditCommand } from './commands/audit.command';
 import { keyLinksCommand } from './commands/key-links.command';
+import { byokCommand } from './commands/byok.command';
 import { complianceCommand, policiesCommand } from './commands/policies.command';
 import { projectionsCommand } from './commands/projections.command';
 import { systemsCommand } from './commands/systems.command';
@@ -25,7 +26,7 @@ export function buildProgram(io: CliIo, opts: ProgramOptions = {}): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride()
     .showHelpAfterError();
-  for (const sub of [tenantsCommand(io), systemsCommand(io), keyLinksCommand(io), policiesCommand(io), auditCommand(io, opts.sleep), projectionsCommand(io, opts.sleep), usageCommand(io), killSwitchCommand(io), complianceCommand(io)]) {
+  for (const sub of [tenantsCommand(io), systemsCommand(io), keyLinksCommand(io), byokCommand(io), policiesCommand(io), auditCommand(io, opts.sleep), projectionsCommand(io, opts.sleep), usageCommand(io), killSwitchCommand(io), complianceCommand(io)]) {
     sub.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
     for (const leaf of sub.commands) leaf.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
     program.addCommand(sub);

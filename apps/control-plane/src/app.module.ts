@@ -17,6 +17,10 @@ import { PROJECTIONS, QUERIES, ReadSide } from './shared/read-side';
 import { TenantHistory } from './audit/tenant-history';
 import { PolicyImpacts } from './policies/policy-impact';
 import { EMBEDDED_MESH } from './embedded/workload-token.http.controller';
+import { KEY_PROVIDERS } from './key-links/providers/key-provider-registry';
+import { LinkedKeys } from './key-links/providers/linked-keys';
+import { KeyHealthSync } from './key-links/sync-key-link/key-health-sync';
+import { KeyHealthScheduler } from './key-links/sync-key-link/key-health-scheduler';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -35,6 +39,7 @@ export class AppModule implements NestModule {
         { provide: METRICS, useValue: infra.metrics.registry },
         { provide: 'HTTP_METRICS', useValue: infra.metrics },
         ...(infra.embedded ? [{ provide: EMBEDDED_MESH, useValue: infra.embedded }] : []),
+        { provide: KEY_PROVIDERS, useValue: infra.keyProviders },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_INTERCEPTOR, useClass: MetricsInterceptor },
@@ -44,6 +49,9 @@ export class AppModule implements NestModule {
         ReadSide,
         TenantHistory,
         PolicyImpacts,
+        LinkedKeys,
+        KeyHealthSync,
+        KeyHealthScheduler,
         ...Handlers,
       ],
     };

@@ -20,6 +20,14 @@ import { RestoreKeyLinkHandler } from './key-links/restore-key-link/restore-key-
 import { UnlinkKeyController } from './key-links/unlink-key/unlink-key.http.controller';
 import { UnlinkKeyHandler } from './key-links/unlink-key/unlink-key.handler';
 import { QueryKeyLinksController } from './key-links/query-key-links/query-key-links.http.controller';
+import { VerifyKeyLinkController } from './key-links/verify-key-link/verify-key-link.http.controller';
+import { VerifyKeyLinkHandler } from './key-links/verify-key-link/verify-key-link.handler';
+import { ImportKeyMaterialController } from './key-links/import-key-material/import-key-material.http.controller';
+import { IssueImportParametersHandler } from './key-links/import-key-material/issue-import-parameters.handler';
+import { ImportKeyMaterialHandler } from './key-links/import-key-material/import-key-material.handler';
+import { SyncKeyLinkController } from './key-links/sync-key-link/sync-key-link.http.controller';
+import { RotateKeyLinkController } from './key-links/rotate-key-link/rotate-key-link.http.controller';
+import { RotateKeyLinkHandler } from './key-links/rotate-key-link/rotate-key-link.handler';
 import { RevocationReceiptController } from './key-links/revocation-receipt/revocation-receipt.http.controller';
 import { RegisterSystemController } from './systems/register-system/register-system.http.controller';
 import { RegisterSystemHandler } from './systems/register-system/register-system.handler';
@@ -51,6 +59,7 @@ import { MetricsController } from './health/metrics.http.controller';
 export const Controllers = [
   OnboardTenantController, UpdateTenantController, SuspendTenantController, ResumeTenantController, OffboardTenantController, QueryTenantsController,
   LinkKeyController, ActivateKeyLinkController, RevokeKeyLinkController, RestoreKeyLinkController, UnlinkKeyController, QueryKeyLinksController, RevocationReceiptController,
+  VerifyKeyLinkController, ImportKeyMaterialController, SyncKeyLinkController, RotateKeyLinkController,
   RegisterSystemController, DeregisterSystemController, RebindSystemController, QuerySystemsController,
   DefinePolicyController, RevisePolicyController, AssignPolicyController, PolicySchemaController, QueryPoliciesController, SimulatePolicyController,
   QueryAuditEventsController, QueryUsageController, KillSwitchController, ComplianceController,
@@ -60,6 +69,7 @@ export const AdminModuleControllers = [ProjectionsController, HealthController, 
 export const Handlers = [
   OnboardTenantHandler, UpdateTenantHandler, SuspendTenantHandler, ResumeTenantHandler, OffboardTenantHandler,
   LinkKeyHandler, ActivateKeyLinkHandler, RevokeKeyLinkHandler, RestoreKeyLinkHandler, UnlinkKeyHandler,
+  VerifyKeyLinkHandler, IssueImportParametersHandler, ImportKeyMaterialHandler, RotateKeyLinkHandler,
   RegisterSystemHandler, DeregisterSystemHandler, RebindSystemHandler,
   DefinePolicyHandler, RevisePolicyHandler, AssignPolicyHandler, UnassignPolicyHandler,
 ];

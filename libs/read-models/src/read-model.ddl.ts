@@ -28,6 +28,10 @@ CREATE TABLE IF NOT EXISTS ${s}.key_links (
   algorithm text NOT NULL, key_size int NOT NULL, provider_region text NOT NULL, status text NOT NULL, revoked_from text,
   revocation_reason text, revoked_at timestamptz, revision int NOT NULL, created_position bigint NOT NULL,
   created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL);
+ALTER TABLE ${s}.key_links ADD COLUMN IF NOT EXISTS fingerprint text, ADD COLUMN IF NOT EXISTS key_version text,
+  ADD COLUMN IF NOT EXISTS health text NOT NULL DEFAULT 'unknown', ADD COLUMN IF NOT EXISTS health_problem_code text,
+  ADD COLUMN IF NOT EXISTS last_verified_at timestamptz, ADD COLUMN IF NOT EXISTS imported_at timestamptz,
+  ADD COLUMN IF NOT EXISTS import_expires_at timestamptz, ADD COLUMN IF NOT EXISTS credential_ref text;
 CREATE INDEX IF NOT EXISTS key_links_tenant ON ${s}.key_links (tenant_id, status);
 CREATE INDEX IF NOT EXISTS key_links_list ON ${s}.key_links (created_position);
 CREATE TABLE IF NOT EXISTS ${s}.policies (

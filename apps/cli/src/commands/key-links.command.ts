@@ -1,5 +1,7 @@
 import { Command } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { CliIo } from '../http-client';
+import { readImportParameters } from './byok.command';
 import { contextOf, int, listAll } from './context';
 
 export function keyLinksCommand(io: CliIo): Command {
@@ -28,15 +30,56 @@ export function keyLinksCommand(io: CliIo): Command {
     .requiredOption('--size <bits>', 'key size in bits', int('--size'))
     .requiredOption('--region <region>', "the provider's region")
     .option('--id <uuid>')
+    .option('--credential-ref <ref>', "where this link's provider credentials are: env:NAME, file:/path or secret:name (never the credential)")
     .action(async (o, cmd) => {
       const ctx = contextOf(cmd, io);
-      const body = { keyLinkId: o.id, providerKind: o.provider, mode: o.mode, keyReference: o.keyRef, algorithm: o.algorithm, keySize: o.size, providerRegion: o.region };
+      const body = { keyLinkId: o.id, providerKind: o.provider, mode: o.mode, keyReference: o.keyRef, algorithm: o.algorithm, keySize: o.size, providerRegion: o.region, credentialRef: o.credentialRef };
       ctx.out.done(await ctx.api.send('POST', `/v1/tenants/${encodeURIComponent(o.tenant)}/key-links`, body), 'key link');
     });
-  c.command('activate <keyLinkId>').action(async (id, _o, cmd) => {
-    const ctx = contextOf(cmd, io);
-    ctx.out.done(await ctx.api.send('POST', `/v1/key-links/${encodeURIComponent(id)}/activate`, {}), 'key link');
-  });
+  c.command('activate <keyLinkId>')
+    .description('prove possession of the key through its provider, then activate the link')
+    .action(async (id, _o, cmd) => {
+      const ctx = contextOf(cmd, io);
+      ctx.out.done(await ctx.api.send('POST', `/v1/key-links/${encodeURIComponent(id)}/activate`, {}), 'key link');
+    });
+  const provider = [
+    ['verify', 'prove possession of the key again, now'],
+    ['sync', 'health sync now: what the provider says about the key, recorded when it changed'],
+    ['rotate', 'rotate the key at its provider (a new version; earlier versions still unwrap)'],
+  ] as const;
+  for (const [verb, description] of provider) {
+    c.command(`${verb} <keyLinkId>`)
+      .description(description)
+      .action(async (id, _o, cmd) => {
+        const ctx = contextOf(cmd, io);
+        const result = await ctx.api.send('POST', `/v1/key-links/${encodeURIComponent(id)}/${verb}`);
+        if (verb === 'sync' && !ctx.out.json && result.observation) ctx.out.line(`provider says: ${result.observation.condition}${result.observation.providerCode ? ` (${result.observation.providerCode})` : ''}`);
+        ctx.out.done(result, 'key link');
+      });
+  }
+  c.command('import-params <keyLinkId>')
+    .description('BYOK: get a wrapping public key for this link from its provider, saved to a file for `cmk byok wrap`')
+    .option('--wrapping-algorithm <alg>', 'RSA_AES_KEY_WRAP_SHA_256 or RSAES_OAEP_SHA_256', 'RSA_AES_KEY_WRAP_SHA_256')
+    .option('--wrapping-key-spec <spec>', 'RSA_3072 or RSA_4096', 'RSA_4096')
+    .requiredOption('--out <file>', 'where to write the import parameters (JSON)')
+    .action(async (id, o, cmd) => {
+      const ctx = contextOf(cmd, io);
+      const params = await ctx.api.send('POST', `/v1/key-links/${encodeURIComponent(id)}/import-parameters`, { wrappingAlgorithm: o.wrappingAlgorithm, wrappingKeySpec: o.wrappingKeySpec });
+      writeFileSync(o.out, JSON.stringify(params, null, 2) + '\n');
+      if (ctx.out.json) return ctx.out.record(params);
+      ctx.out.line(`import parameters written to ${o.out}: ${params.wrappingAlgorithm} under an ${params.wrappingKeySpec} key, fingerprint ${params.publicKeyFingerprint}, expire ${params.expiresAt}`);
+    });
+  c.command('import <keyLinkId>')
+    .description('BYOK: send key material wrapped by `cmk byok wrap` to the provider (CMK never sees it unwrapped)')
+    .requiredOption('--params <file>', 'the import parameters the material was wrapped under')
+    .requiredOption('--wrapped <file>', 'the wrapped key material (binary, as `cmk byok wrap` writes it)')
+    .action(async (id, o, cmd) => {
+      const ctx = contextOf(cmd, io);
+      const params = readImportParameters(o.params);
+      const wrapped = readFileSync(o.wrapped);
+      const body = { importToken: params.importToken, wrappingAlgorithm: params.wrappingAlgorithm, wrappedKeyMaterial: wrapped.toString('base64') };
+      ctx.out.done(await ctx.api.send('POST', `/v1/key-links/${encodeURIComponent(id)}/import`, body), 'key link');
+    });
   for (const verb of ['revoke', 'restore', 'unlink'] as const) {
     c.command(`${verb} <keyLinkId>`)
       .requiredOption('--reason <text>')

@@ -34,9 +34,14 @@ export interface AppConfig {
     devIssuer: boolean;
   };
   instanceId: string;
+  /** How the control plane reaches each provider kind (proof of possession, BYOK import, health sync, rotation). */
+  keyProviders: KeyProviderSettings;
+  /** Health sync of every linked key; 0 turns the scheduler off (on-demand syncs still work). */
+  keyHealthSyncIntervalMs: number;
 }
 
 import { EventStoreDbConfigError, parseEventStoreDbConnection } from '@cmk/event-store';
+import { KeyProviderSettings, KeyProviderSettingsError, parseKeyProviderSettings } from '../key-links/providers/key-provider-settings';
 
 export class ConfigError extends Error {
   constructor(readonly setting: string, problem: string) {
@@ -103,6 +108,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       throw error;
     }
   }
+  let keyProviders: KeyProviderSettings;
+  try {
+    keyProviders = parseKeyProviderSettings(env.CMK_KEY_PROVIDERS);
+  } catch (error) {
+    if (error instanceof KeyProviderSettingsError) throw new ConfigError(error.setting, error.message.slice(error.setting.length + 1));
+    throw error;
+  }
   return {
     mode,
     host: env.CMK_HOST ?? '127.0.0.1',
@@ -129,5 +141,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       devIssuer,
     },
     instanceId: env.CMK_INSTANCE_ID ?? `cp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    keyProviders,
+    keyHealthSyncIntervalMs: int(env, 'CMK_KEY_HEALTH_SYNC_INTERVAL_MS', 300_000, 0, 86_400_000),
   };
 }

@@ -1,10 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { DevIssuer, JwtVerifier } from '@cmk/auth';
 import type { EventStore } from '@cmk/event-store';
-import { LocalKeyProvider } from '@cmk/key-providers/local';
+import type { LocalKeyProvider } from '@cmk/key-providers/local';
 import { InProcessMesh } from '@cmk/mesh';
 import { MeshBridge } from '../../../mesh-bridge/src/mesh-bridge';
 import { inProcessEndOffsets, RegionalWorker } from '../../../regional-worker/src';
@@ -37,11 +34,10 @@ export class EmbeddedMesh {
   ) {}
 
   /** Workers listen on `basePort + 1 + i` (8081, 8082, 8083 next to the default 8080); basePort 0: any free ports. */
-  static async start(deps: { store: EventStore; issuer: DevIssuer; dataDir?: string; host: string; basePort: number; logger: Logger }): Promise<EmbeddedMesh> {
+  static async start(deps: { store: EventStore; issuer: DevIssuer; keys: LocalKeyProvider; host: string; basePort: number; logger: Logger }): Promise<EmbeddedMesh> {
     const mesh = new InProcessMesh();
     const bridge = new MeshBridge({ store: deps.store, mesh }, { regions: [...EMBEDDED_REGIONS], heartbeatMs: 200 });
-    const keys = new LocalKeyProvider({ dir: deps.dataDir ? join(deps.dataDir, 'local-keys') : mkdtempSync(join(tmpdir(), 'cmk-local-keys-')) });
-    await keys.createKey('demo-root');
+    const keys = deps.keys;
     const verifier = new JwtVerifier({
       issuer: deps.issuer.issuer,
       audience: WORKER_AUDIENCE,
@@ -99,6 +95,5 @@ export class EmbeddedMesh {
     await Promise.allSettled(this.workers.map((w) => w.stop()));
     await this.bridge.stop().catch(() => undefined);
     await this.mesh.close().catch(() => undefined);
-    await this.keys.close();
   }
 }

@@ -5,6 +5,7 @@ import { ConcurrencyError } from '@cmk/event-store';
 import { AuthenticationError, TenantAccessDenied } from '@cmk/auth';
 import { InvalidCursorError } from '@cmk/read-models';
 import { PROBLEM_BASE, Problem, ProblemError } from './problem';
+import { providerProblem } from './provider-problems';
 import { logger } from '../infrastructure/logger';
 
 const DOMAIN_STATUS: Record<DomainError['kind'], [number, string, string]> = {
@@ -96,6 +97,8 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
       headers: {},
     };
   }
+  const provider = providerProblem(error);
+  if (provider) return provider;
   if (error instanceof TenantAccessDenied) {
     return { problem: { type: PROBLEM_BASE + 'forbidden', title: 'Forbidden', status: 403, detail: error.message }, headers: {} };
   }

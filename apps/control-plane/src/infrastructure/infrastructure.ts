@@ -1,4 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Pool } from 'pg';
+import { LocalKeyProvider } from '@cmk/key-providers/local';
 import { DevIssuer, JwtVerifier } from '@cmk/auth';
 import { EventStore, migrateEventStore, openDatabase, PostgresEventStore } from '@cmk/event-store';
 import { createReadModelDataSource, ProjectionRunner, ReadModelQueries } from '@cmk/read-models';
@@ -8,6 +12,9 @@ import { IdempotencyStore } from '../http/idempotency/idempotency.store';
 import { createMetrics, Metrics } from './metrics';
 import { logger } from './logger';
 import { EmbeddedMesh } from '../embedded/embedded-mesh';
+import { KeyProviderRegistry } from '../key-links/providers/key-provider-registry';
+import { KeyProviderSettingsError } from '../key-links/providers/key-provider-settings';
+import { ConfigError } from '../config/config';
 
 /** Everything with I/O the control plane needs, opened once and closed in reverse order. */
 export interface Infrastructure {
@@ -23,6 +30,7 @@ export interface Infrastructure {
   metrics: Metrics;
   /** Embedded mode: the in-process mesh, bridge and regional workers. */
   embedded?: EmbeddedMesh;
+  keyProviders: KeyProviderRegistry;
   close(): Promise<void>;
 }
 
@@ -69,17 +77,37 @@ export async function openInfrastructure(config: AppConfig): Promise<Infrastruct
     clockToleranceSeconds: config.auth.clockToleranceSeconds,
   });
 
+  // The demo's software root of trust, shared by the control plane (proof of possession) and the embedded workers.
+  const localKeys = config.allowLocalKeys ? await openLocalKeys(dataDir) : undefined;
+  let keyProviders: KeyProviderRegistry;
+  try {
+    keyProviders = await KeyProviderRegistry.open(config.keyProviders, localKeys);
+  } catch (error) {
+    if (error instanceof KeyProviderSettingsError) throw new ConfigError(error.setting, error.message.slice(error.setting.length + 1));
+    throw error;
+  }
+
   const embedded =
-    config.embeddedMesh && devIssuer ? await EmbeddedMesh.start({ store, issuer: devIssuer, dataDir, host: config.host, basePort: config.port, logger }) : undefined;
+    config.embeddedMesh && devIssuer && localKeys
+      ? await EmbeddedMesh.start({ store, issuer: devIssuer, keys: localKeys, host: config.host, basePort: config.port, logger })
+      : undefined;
 
   return {
-    config, pool: db.pool, store, dataSource, projections, queries, idempotency, verifier, devIssuer, metrics, embedded,
+    config, pool: db.pool, store, dataSource, projections, queries, idempotency, verifier, devIssuer, metrics, embedded, keyProviders,
     async close() {
       await embedded?.close();
+      await keyProviders.close();
+      await localKeys?.close();
       await projections.stop();
       await store.close();
       if (dataSource.isInitialized) await dataSource.destroy();
       await db.close();
     },
   };
+}
+
+async function openLocalKeys(dataDir: string | undefined): Promise<LocalKeyProvider> {
+  const keys = new LocalKeyProvider({ dir: dataDir ? join(dataDir, 'local-keys') : mkdtempSync(join(tmpdir(), 'cmk-local-keys-')) });
+  await keys.createKey('demo-root');
+  return keys;
 }

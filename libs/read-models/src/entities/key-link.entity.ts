@@ -14,6 +14,15 @@ export class KeyLinkRow {
   @Column({ name: 'revoked_from', type: 'text', nullable: true }) revokedFrom: string | null;
   @Column({ name: 'revocation_reason', type: 'text', nullable: true }) revocationReason: string | null;
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true }) revokedAt: Date | null;
+  @Column({ type: 'text', nullable: true }) fingerprint: string | null;
+  @Column({ name: 'key_version', type: 'text', nullable: true }) keyVersion: string | null;
+  /** unknown, healthy, or the problem a health sync found (disabled, destroyed, not-found, ...). */
+  @Column({ type: 'text', default: 'unknown' }) health: string;
+  @Column({ name: 'health_problem_code', type: 'text', nullable: true }) healthProblemCode: string | null;
+  @Column({ name: 'last_verified_at', type: 'timestamptz', nullable: true }) lastVerifiedAt: Date | null;
+  @Column({ name: 'imported_at', type: 'timestamptz', nullable: true }) importedAt: Date | null;
+  @Column({ name: 'import_expires_at', type: 'timestamptz', nullable: true }) importExpiresAt: Date | null;
+  @Column({ name: 'credential_ref', type: 'text', nullable: true }) credentialRef: string | null;
   @Column({ type: 'int' }) revision: number;
   @Column({ name: 'created_position', type: 'bigint' }) createdPosition: string;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

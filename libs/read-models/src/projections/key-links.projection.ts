@@ -25,6 +25,14 @@ export class KeyLinksProjection extends RowFoldProjection {
         revoked_from: null,
         revocation_reason: null,
         revoked_at: null,
+        fingerprint: null,
+        key_version: null,
+        health: 'unknown',
+        health_problem_code: null,
+        last_verified_at: null,
+        imported_at: null,
+        import_expires_at: null,
+        credential_ref: d.credentialRef ?? null,
         revision: e.revision,
         created_position: e.position.toString(),
         created_at: at,
@@ -40,6 +48,19 @@ export class KeyLinksProjection extends RowFoldProjection {
         return { ...row, status: d.restoredStatus, revoked_from: null, revocation_reason: null, revoked_at: null };
       case 'KeyUnlinked':
         return { ...row, status: 'unlinked' };
+      case 'KeyPossessionProven':
+        return { ...row, fingerprint: d.fingerprint, key_version: d.keyVersion ?? row.key_version, health: 'healthy', health_problem_code: null, last_verified_at: at };
+      case 'KeyImportParametersIssued':
+        return { ...row, import_expires_at: d.expiresAt };
+      case 'KeyMaterialImported':
+        return { ...row, fingerprint: d.fingerprint, key_version: d.keyVersion ?? null, imported_at: at, import_expires_at: null };
+      case 'KeyLinkDegraded':
+        return { ...row, health: d.condition, health_problem_code: d.providerCode ?? null };
+      case 'KeyLinkHealthRestored':
+        return { ...row, health: 'healthy', health_problem_code: null, last_verified_at: at };
+      case 'KeyVersionRotatedAtProvider':
+      case 'KeyLinkRotated':
+        return { ...row, fingerprint: d.fingerprint, key_version: d.keyVersion };
       default:
         return row;
     }

@@ -12,4 +12,9 @@ export class LinkKeyRequest {
   @ApiProperty({ enum: KEY_ALGORITHMS }) @IsIn(KEY_ALGORITHMS) algorithm: (typeof KEY_ALGORITHMS)[number];
   @ApiProperty({ example: 256 }) @IsInt() keySize: number;
   @ApiProperty({ example: 'eu-central-1' }) @IsString() @Matches(REGION_PATTERN, { message: 'providerRegion must be a region name like eu-central-1' }) providerRegion: string;
+  @ApiPropertyOptional({
+    description: 'Where this link\'s provider credentials come from: env:NAME, file:/absolute/path or secret:name. A reference, never the credential; absent: the control plane\'s configured credentials',
+    example: 'env:ACME_HSM_PIN',
+  })
+  @IsOptional() @IsString() @MaxLength(1024) credentialRef?: string;
 }
