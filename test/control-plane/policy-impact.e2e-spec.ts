@@ -93,7 +93,7 @@ describe('control plane: policy what-if and impact admission', () => {
     const schema = await cp.call('GET', '/v1/policies/schema', { token: admin });
     expect(schema.status).toBe(200);
     expect(schema.body).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', additionalProperties: false });
-    expect(Object.keys(schema.body.properties).sort()).toEqual(['failClosed', 'geofence', 'hyokHealth', 'keyStrength', 'providers', 'rotation']);
+    expect(Object.keys(schema.body.properties).sort()).toEqual(['approvals', 'failClosed', 'geofence', 'hyokHealth', 'keyStrength', 'providers', 'rotation']);
   });
 
   it('refuses a tenant policy that loosens a global guardrail, naming it, whatever impact is accepted', async () => {

@@ -1,5 +1,5 @@
 import type { PolicyInForce } from './key-strength.rule';
-import type { PolicyDocument } from './policy-document';
+import type { ApprovalAction, PolicyDocument } from './policy-document';
 
 export interface Loosening {
   rule: 'guardrail.loosens';
@@ -40,6 +40,14 @@ export function looseningsOf(narrow: PolicyDocument, wider: PolicyInForce[]): Lo
     const widerStaleness = w.failClosed?.maxStalenessMs;
     if (staleness !== undefined && widerStaleness !== undefined && staleness > widerStaleness)
       hit(p, '$.failClosed.maxStalenessMs', `${staleness} ms exceeds the wider fail-closed bound of ${widerStaleness} ms`);
+    for (const [action, count] of Object.entries(narrow.approvals?.required ?? {})) {
+      const floor = w.approvals?.required?.[action as ApprovalAction];
+      if (floor !== undefined && count !== undefined && count < floor) hit(p, `$.approvals.required.${action}`, `${count} approvers is fewer than the wider policy's ${floor} for ${action}`);
+    }
+    const expiry = narrow.approvals?.expiryHours;
+    const widerExpiry = w.approvals?.expiryHours;
+    if (expiry !== undefined && widerExpiry !== undefined && expiry > widerExpiry)
+      hit(p, '$.approvals.expiryHours', `${expiry} hours is longer than the wider policy's ${widerExpiry} hours for approval requests`);
     if (narrow.hyokHealth?.onProblem === 'warn' && w.hyokHealth?.onProblem === 'revoke')
       hit(p, '$.hyokHealth.onProblem', 'warn is weaker than the wider policy, which revokes on a key problem');
   }

@@ -5,3 +5,4 @@ export * from './compliance';
 export * from './rotation.rule';
 export * from './policy-document.schema';
 export * from './guardrails';
+export * from './approvals.rule';

@@ -1,4 +1,4 @@
-import { POLICY_ALGORITHMS } from './policy-document';
+import { APPROVAL_ACTIONS, POLICY_ALGORITHMS } from './policy-document';
 
 const region = { type: 'string', pattern: '^[a-z][a-z0-9]*(-[a-z0-9]+)*$', examples: ['eu-central-1'] };
 const regionsByJurisdiction = {
@@ -53,6 +53,19 @@ export const POLICY_DOCUMENT_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       properties: { maxStalenessMs: { type: 'integer', minimum: 100, maximum: 60000 } },
+    },
+    approvals: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        required: {
+          type: 'object',
+          description: 'Approvers besides the initiator, per action; revocations and the kill switch never wait for approval',
+          additionalProperties: false,
+          properties: Object.fromEntries(APPROVAL_ACTIONS.map((a) => [a, { type: 'integer', minimum: 0, maximum: 10 }])),
+        },
+        expiryHours: { type: 'integer', minimum: 1, maximum: 720 },
+      },
     },
     hyokHealth: {
       type: 'object',

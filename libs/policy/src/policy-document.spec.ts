@@ -46,7 +46,7 @@ describe('validatePolicyDocument', () => {
 
   describe('unknown fields', () => {
     it.each([
-      [{ colour: 'red' }, '$.colour', 'keyStrength, rotation, geofence, providers, failClosed, hyokHealth'],
+      [{ colour: 'red' }, '$.colour', 'keyStrength, rotation, geofence, providers, failClosed, approvals, hyokHealth'],
       [{ keyStrength: { maximumBits: {} } }, '$.keyStrength.maximumBits', 'allowedAlgorithms, minimumBits'],
       [{ keyStrength: { minimumBits: { DES: 56 } } }, '$.keyStrength.minimumBits.DES', 'AES, RSA, EC'],
       [{ rotation: { minAgeDays: 1 } }, '$.rotation.minAgeDays', 'maxAgeDays, warningDays'],

@@ -32,6 +32,16 @@ export interface PolicyDocument {
     /** Regional workers deny a tenant's requests after this long without hearing from the mesh (100..60,000 ms). */
     maxStalenessMs?: number;
   };
+  approvals?: {
+    /**
+     * Distinct approvers, besides the initiator, each action needs (four eyes: 1 or more). Absent actions keep
+     * their default ({@link DEFAULT_APPROVALS}); 0 means no approval. Stopping stays easy: revocations and the
+     * kill switch are not in the list and never wait for anyone.
+     */
+    required?: Partial<Record<ApprovalAction, number>>;
+    /** How long an approval request waits for its quorum before it expires (hours, 1..720; default 168). */
+    expiryHours?: number;
+  };
   hyokHealth?: {
     /**
      * What a key problem found by a health sync triggers (disabled, deleted, access denied, key replaced at the
@@ -41,6 +51,21 @@ export interface PolicyDocument {
     onProblem?: 'warn' | 'revoke';
   };
 }
+
+/** The actions whose approval policy decides; revocation and the kill switch are deliberately absent. */
+export const APPROVAL_ACTIONS = ['key-link.link', 'key-link.restore', 'key-link.unlink', 'key-link.rotate', 'tenant.offboard', 'tenant.suspend', 'policy.change'] as const;
+export type ApprovalAction = (typeof APPROVAL_ACTIONS)[number];
+/** Resuming must be hard: these need two approvers unless a policy says otherwise. */
+export const DEFAULT_APPROVALS: Readonly<Record<ApprovalAction, number>> = {
+  'key-link.link': 0,
+  'key-link.restore': 2,
+  'key-link.unlink': 2,
+  'key-link.rotate': 0,
+  'tenant.offboard': 2,
+  'tenant.suspend': 0,
+  'policy.change': 2,
+};
+export const DEFAULT_APPROVAL_EXPIRY_HOURS = 168;
 
 /** The workers' fail-closed bound when no policy in force sets one. */
 export const DEFAULT_MAX_STALENESS_MS = 2000;
@@ -84,7 +109,7 @@ function regionsByJurisdiction(value: unknown, path: string, errors: PolicyField
 export function validatePolicyDocument(doc: unknown): PolicyFieldError[] {
   const errors: PolicyFieldError[] = [];
   if (!isObject(doc)) return [{ path: '$', message: 'a policy document must be a JSON object' }];
-  checkKeys(doc, ['keyStrength', 'rotation', 'geofence', 'providers', 'failClosed', 'hyokHealth'], '$', errors);
+  checkKeys(doc, ['keyStrength', 'rotation', 'geofence', 'providers', 'failClosed', 'approvals', 'hyokHealth'], '$', errors);
 
   if (doc.keyStrength !== undefined) {
     const ks = doc.keyStrength;
@@ -154,6 +179,27 @@ export function validatePolicyDocument(doc: unknown): PolicyFieldError[] {
       const ms = f.maxStalenessMs;
       if (ms !== undefined && (!Number.isInteger(ms) || (ms as number) < 100 || (ms as number) > 60000))
         errors.push({ path: '$.failClosed.maxStalenessMs', message: 'must be an integer from 100 to 60000 (milliseconds)' });
+    }
+  }
+
+  if (doc.approvals !== undefined) {
+    const a = doc.approvals;
+    if (!isObject(a)) errors.push({ path: '$.approvals', message: 'must be an object' });
+    else {
+      checkKeys(a, ['required', 'expiryHours'], '$.approvals', errors);
+      if (a.required !== undefined) {
+        if (!isObject(a.required)) errors.push({ path: '$.approvals.required', message: 'must be an object keyed by action' });
+        else
+          for (const [action, count] of Object.entries(a.required)) {
+            const at = `$.approvals.required.${action}`;
+            if (action === 'key-link.revoke' || action === 'kill-switch.fire') errors.push({ path: at, message: 'stopping must stay easy: revocations and the kill switch never wait for approval' });
+            else if (!(APPROVAL_ACTIONS as readonly string[]).includes(action)) errors.push({ path: at, message: `unknown action; allowed: ${APPROVAL_ACTIONS.join(', ')}` });
+            else if (!Number.isInteger(count) || (count as number) < 0 || (count as number) > 10) errors.push({ path: at, message: 'must be an integer from 0 to 10 (approvers besides the initiator)' });
+          }
+      }
+      const hours = a.expiryHours;
+      if (hours !== undefined && (!Number.isInteger(hours) || (hours as number) < 1 || (hours as number) > 720))
+        errors.push({ path: '$.approvals.expiryHours', message: 'must be an integer from 1 to 720 (hours)' });
     }
   }
 
