@@ -27,6 +27,31 @@ describe('control plane: policy what-if and impact admission', () => {
     return { tenantId, linkIds, position };
   }
 
+  it('simulates against the registry as it stood at a past time (replay), not only now', async () => {
+    const { tenantId, linkIds } = await tenantWithLinks({ algorithm: 'RSA', keySize: 2048 });
+    await new Promise((r) => setTimeout(r, 50));
+    const whileLinked = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await cp.call('POST', `/v1/key-links/${linkIds[0]}/revoke`, { token: admin, body: { reason: 'retire' } })).status).toBe(200);
+    expect((await cp.call('POST', `/v1/key-links/${linkIds[0]}/unlink`, { token: admin, body: { reason: 'retire' } })).status).toBe(200);
+    const draft = { keyStrength: { minimumBits: { RSA: 3072 } } };
+
+    const now = await cp.call('POST', '/v1/policies/simulate', { token: admin, body: { scope: tenantId, document: draft } });
+    expect(now.body).toMatchObject({ evaluated: 0, keyLinks: 0 });
+    const then = await cp.call('POST', '/v1/policies/simulate', { token: admin, body: { scope: tenantId, document: draft, asOf: whileLinked } });
+    expect(then.status).toBe(200);
+    expect(then.body).toMatchObject({ asOf: whileLinked, evaluated: 1, keyLinks: 1, violations: [{ keyLinkId: linkIds[0], rule: 'key-strength.minimum-bits' }] });
+    expect(then.body.replayedEvents).toBeGreaterThan(0);
+    const eu = await cp.call('POST', '/v1/policies/simulate', { token: admin, body: { scope: 'jurisdiction:EU', document: draft, asOf: whileLinked } });
+    expect(eu.body.violations.map((v: { keyLinkId: string }) => v.keyLinkId)).toContain(linkIds[0]);
+
+    const future = await cp.call('POST', '/v1/policies/simulate', { token: admin, body: { document: draft, asOf: '2999-01-01T00:00:00Z' } });
+    expect(future.status).toBe(400);
+    expect(future.body.errors[0].field).toBe('asOf');
+    const garbage = await cp.call('POST', '/v1/policies/simulate', { token: admin, body: { document: draft, asOf: 'yesterday' } });
+    expect(garbage.status).toBe(400);
+  });
+
   it('simulates a draft against a tenant without writing anything', async () => {
     const { tenantId, linkIds, position } = await tenantWithLinks({ algorithm: 'RSA', keySize: 2048 }, { algorithm: 'AES', keySize: 256, providerRegion: 'us-east-1' });
     const before = await cp.call('GET', `/v1/audit/events?tenantId=${tenantId}&minPosition=${position}`, { token: admin });

@@ -16,6 +16,7 @@ import { Facts } from './shared/facts';
 import { PROJECTIONS, QUERIES, ReadSide } from './shared/read-side';
 import { TenantHistory } from './audit/tenant-history';
 import { PolicyImpacts } from './policies/policy-impact';
+import { StateAsOf } from './shared/state-as-of';
 import { EMBEDDED_MESH } from './embedded/workload-token.http.controller';
 import { KEY_PROVIDERS } from './key-links/providers/key-provider-registry';
 import { LinkedKeys } from './key-links/providers/linked-keys';
@@ -49,6 +50,7 @@ export class AppModule implements NestModule {
         ReadSide,
         TenantHistory,
         PolicyImpacts,
+        StateAsOf,
         LinkedKeys,
         KeyHealthSync,
         KeyHealthScheduler,

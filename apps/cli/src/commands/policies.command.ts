@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { JSON_SCHEMA, load } from 'js-yaml';
 import type { CliIo } from '../http-client';
 import { UsageError } from '../errors';
-import { contextOf, int, listAll } from './context';
+import { contextOf, isoTime, int, listAll } from './context';
 
 function readDocument(file: string): unknown {
   let text: string;
@@ -74,12 +74,13 @@ export function policiesCommand(io: CliIo): Command {
   c.command('simulate')
     .description('what-if: which existing key links a draft policy would make non-compliant (nothing is written)')
     .requiredOption('--file <policy.json|yaml>')
-    .option('--scope <scope>', '"global" (default) or a tenant id')
+    .option('--scope <scope>', '"global" (default), jurisdiction:<code> or a tenant id')
+    .option('--as-of <time>', 'evaluate against the registry as it stood at this past time (replayed)', isoTime('--as-of'))
     .action(async (o, cmd) => {
       const ctx = contextOf(cmd, io);
-      const result = await ctx.api.send('POST', '/v1/policies/simulate', { document: readDocument(o.file), scope: o.scope });
+      const result = await ctx.api.send('POST', '/v1/policies/simulate', { document: readDocument(o.file), scope: o.scope, asOf: o.asOf });
       ctx.out.table(result.violations, ['keyLinkId', 'tenantId', 'rule', 'message'], result);
-      if (!ctx.out.json) ctx.out.line(`${result.keyLinks} of ${result.evaluated} key links (${result.tenants} tenants) would be non-compliant`);
+      if (!ctx.out.json) ctx.out.line(`${result.keyLinks} of ${result.evaluated} key links (${result.tenants} tenants) would be non-compliant${result.asOf ? ` as of ${result.asOf} (${result.replayedEvents} events replayed)` : ''}`);
     });
   c.command('unassign <policyId>')
     .requiredOption('--scope <scope>')

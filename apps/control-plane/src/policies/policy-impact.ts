@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AcceptedImpact, isJurisdictionScope, jurisdictionOfScope, PolicyViolationError, RuleViolation, widerScopes } from '@cmk/domain';
-import { evaluateLinks, looseningsOf, type LinkFinding, type PolicyDocument } from '@cmk/policy';
+import { evaluateLinks, looseningsOf, type LinkFinding, type LinkUnderPolicy, type PolicyDocument } from '@cmk/policy';
 import { Facts } from '../shared/facts';
 import { ReadSide } from '../shared/read-side';
 
@@ -53,6 +53,11 @@ export class PolicyImpacts {
     if (scopes.length === 0) return { evaluated: 0, keyLinks: 0, tenants: 0, findings: [] };
     await this.readSide.caughtUp();
     const links = await this.readSide.queries.linksUnderPolicy(scopes.includes('global') ? undefined : await this.tenantsOf(scopes));
+    return PolicyImpacts.ofLinks(policyId, version, document, links);
+  }
+
+  /** The same evaluation over links given by the caller (e.g. replayed as of a past time). */
+  static ofLinks(policyId: string, version: number, document: PolicyDocument, links: LinkUnderPolicy[]): PolicyImpact {
     const findings = evaluateLinks([{ policyId, version, document }], links);
     return {
       evaluated: links.length,

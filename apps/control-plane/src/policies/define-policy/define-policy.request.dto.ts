@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsISO8601, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, MaxLength, Min } from 'class-validator';
 import type { PolicyDocument } from '@cmk/policy';
 
 const DOC_EXAMPLE = { keyStrength: { allowedAlgorithms: ['AES', 'RSA'], minimumBits: { AES: 256, RSA: 3072 } }, rotation: { maxAgeDays: 90, warningDays: 14 }, geofence: { unwrapRegions: { EU: ['eu-central-1'] } } };
@@ -26,4 +26,6 @@ export class AssignPolicyRequest {
 export class SimulatePolicyRequest {
   @ApiProperty({ description: 'A draft policy document', example: DOC_EXAMPLE }) @IsObject() document: PolicyDocument;
   @ApiPropertyOptional({ description: '"global" (default) or a tenant id', example: 'global' }) @IsOptional() @IsString() @IsNotEmpty() scope?: string;
+  @ApiPropertyOptional({ description: 'Evaluate against the registry as it stood at this past time (replayed from the event store) instead of now', example: '2026-11-01T00:00:00Z' })
+  @IsOptional() @IsISO8601({ strict: true }, { message: 'asOf must be an ISO 8601 time' }) asOf?: string;
 }
