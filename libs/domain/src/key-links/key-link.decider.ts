@@ -2,34 +2,12 @@ import { Decider } from '../shared/decider';
 import { invalid, invalidState, notFound } from '../shared/errors';
 import { isRegion } from '../shared/validation';
 import { requireReason } from '../tenants/tenant.decider';
-import { KEY_ALGORITHMS, KeyHealthCondition, KeyLinkCommand, LINK_MODES, PROVIDER_KINDS, TenantFact } from './key-link.commands';
+import { KEY_ALGORITHMS, KeyLinkCommand, LINK_MODES, PROVIDER_KINDS, TenantFact } from './key-link.commands';
 import { KeyLinked, KeyLinkEvent } from './key-link.events';
+import type { KeyLinkState } from './key-link.state';
 import { checkAwaitsImport, checkImport, checkProof, credentialRefProblem, observeHealth } from './key-link.sovereignty';
 
-export type KeyLinkStatus = 'pending' | 'active' | 'revoked' | 'unlinked';
-
-export interface IssuedImport {
-  importToken: string;
-  expiresAt: string;
-}
-
-export type KeyLinkState =
-  | { exists: false }
-  | ({
-      exists: true;
-      status: KeyLinkStatus;
-      revokedFrom?: 'pending' | 'active';
-      revocationReason?: string;
-      /** What the provider last said identifies the key (from an import or a proof of possession). */
-      fingerprint?: string;
-      keyVersion?: string;
-      /** `unknown` until the first proof or health sync. */
-      health: KeyHealthCondition | 'unknown';
-      /** BYOK: material imported at the provider. */
-      imported: boolean;
-      /** BYOK: import parameters issued and not used yet. */
-      imports: IssuedImport[];
-    } & KeyLinked['data']);
+export type { IssuedImport, KeyLinkState, KeyLinkStatus } from './key-link.state';
 
 /** Sizes a provider can actually hold, per algorithm (bits; EC: curve size). Policy may demand more. */
 const VALID_SIZES: Record<string, number[]> = {

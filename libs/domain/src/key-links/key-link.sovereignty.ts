@@ -5,7 +5,7 @@
 import { invalidState } from '../shared/errors';
 import type { KeyLinkEvent } from './key-link.events';
 import type { KeyObservation, KeyProblem, PossessionProof, RecordKeyHealth } from './key-link.commands';
-import type { KeyLinkState } from './key-link.decider';
+import type { KeyLinkState } from './key-link.state';
 
 type Link = Extract<KeyLinkState, { exists: true }>;
 
