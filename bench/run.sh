@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh
 scripts/build.sh
-npx swc bench test/support -d dist --config-file .swcrc --only '**/*.ts' --quiet
+npx swc bench test/support test/doubles -d dist --config-file .swcrc --only '**/*.ts' --quiet
 dir=$(mktemp -d /tmp/cmk-bench-XXXX)
 trap 'deploy/local/postgres.sh stop "$dir/pg" >/dev/null 2>&1 || true; deploy/local/kafka.sh stop "$dir/kafka" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
 export CMK_BENCH_DATABASE_URL=$(CMK_PG_FSYNC=on deploy/local/postgres.sh start "$dir/pg")

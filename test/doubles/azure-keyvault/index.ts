@@ -1,0 +1,2 @@
+export * from './azure-keyvault-double';
+export { VAULT_SCOPE } from './azure-keyvault-double.token';
