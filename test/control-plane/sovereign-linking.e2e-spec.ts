@@ -187,6 +187,18 @@ describe('HYOK on a real HSM', () => {
     expect(res.body.errors[0].field).toBe('credentialRef');
   });
 
+  it("refuses a link's credential reference that no resolver here can read, naming the setting, never a secret", async () => {
+    // (A PIN reference per link cannot be shown on one SoftHSM2 token: PKCS#11 login state is per token and
+    // process, so once the control plane is logged in, every session on that token is.)
+    const tenantId = await onboard();
+    const secretStore = await linkHsmKey(tenantId, { credentialRef: 'secret:acme/hsm-pin' });
+    const unsupported = await cp.call('POST', `/v1/key-links/${secretStore.keyLinkId}/activate`, { token, body: {} });
+    expect(unsupported.status).toBe(422);
+    expect(unsupported.body).toMatchObject({ code: 'provider.credential-reference', setting: 'CMK_PKCS11_PIN_REF' });
+    expect(JSON.stringify(unsupported.body)).not.toContain(cp.hsm.hsm.pin);
+    expect(await streamTypes(secretStore.keyLinkId)).toEqual(['KeyLinked']);
+  });
+
   it('rotation is refused by a PKCS#11 token (no key versions) with a clear problem, and nothing is recorded', async () => {
     const tenantId = await onboard();
     const { keyLinkId } = await linkHsmKey(tenantId);

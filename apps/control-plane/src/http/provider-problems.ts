@@ -1,4 +1,4 @@
-import { ImportRefusedError, KeyProviderError, KeyProviderErrorCode } from '@cmk/key-providers';
+import { ImportRefusedError, InvalidProviderConfigError, KeyProviderError, KeyProviderErrorCode } from '@cmk/key-providers';
 import { ProviderNotConfiguredError } from '../key-links/providers/key-provider-registry';
 import { KeyProviderProofFailed } from '../key-links/providers/key-observer';
 import { PROBLEM_BASE, Problem } from './problem';
@@ -24,6 +24,18 @@ export function providerProblem(error: unknown): { problem: Problem; headers: Re
   if (error instanceof ProviderNotConfiguredError)
     return {
       problem: { type: PROBLEM_BASE + 'provider.not-configured', title: 'Provider not configured', status: 422, detail: error.message, code: 'provider.not-configured', providerKind: error.providerKind },
+      headers: {},
+    };
+  if (error instanceof InvalidProviderConfigError)
+    return {
+      problem: {
+        type: PROBLEM_BASE + 'provider.credential-reference',
+        title: 'The provider cannot be reached with this link\'s settings',
+        status: 422,
+        detail: error.message,
+        code: 'provider.credential-reference',
+        setting: error.setting,
+      },
       headers: {},
     };
   if (error instanceof KeyProviderProofFailed)

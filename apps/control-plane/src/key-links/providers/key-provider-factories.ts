@@ -1,6 +1,8 @@
 import type { ProviderKind } from '@cmk/domain';
 import { InvalidProviderConfigError, KeyProvider } from '@cmk/key-providers';
 import type { Pkcs11KeyProviderConfig } from '@cmk/key-providers/pkcs11';
+import type { AwsKmsCredentialRefs, AwsKmsKeyProviderConfig } from '@cmk/key-providers/aws-kms';
+import type { AzureKeyVaultKeyProviderConfig } from '@cmk/key-providers/azure-keyvault';
 
 type Settings = Record<string, unknown>;
 
@@ -17,7 +19,34 @@ export async function buildKeyProvider(kind: ProviderKind, settings: Settings, c
       // start-up makes calls fail as unavailable, not the control plane refuse to start.
       return new Pkcs11KeyProvider({ ...(settings as unknown as Pkcs11KeyProviderConfig), ...(credentialRef ? { pin: credentialRef } : {}) });
     }
+    case 'aws-kms': {
+      const { AwsKmsKeyProvider } = await import('@cmk/key-providers/aws-kms');
+      const config = settings as unknown as AwsKmsKeyProviderConfig;
+      return new AwsKmsKeyProvider({ ...config, ...(credentialRef ? { credentials: awsCredentialsOf(credentialRef) } : {}) });
+    }
+    case 'azure-keyvault': {
+      const { AzureKeyVaultKeyProvider } = await import('@cmk/key-providers/azure-keyvault');
+      // A link's own credential reference names its client secret; tenant and client id stay as configured.
+      return new AzureKeyVaultKeyProvider({ ...(settings as unknown as AzureKeyVaultKeyProviderConfig), ...(credentialRef ? { clientSecret: credentialRef } : {}) });
+    }
     default:
       throw new InvalidProviderConfigError(kind, 'this provider kind cannot be reached from the control plane yet');
   }
+}
+
+/**
+ * A link's AWS credentials, from one reference: `env:ACME` names ACME_ACCESS_KEY_ID and ACME_SECRET_ACCESS_KEY;
+ * `file:/run/secrets/acme` names the files access_key_id and secret_access_key in that directory (a mounted
+ * Kubernetes secret). Temporary (STS) credentials come through the provider settings, not per link.
+ */
+export function awsCredentialsOf(credentialRef: string): AwsKmsCredentialRefs {
+  if (credentialRef.startsWith('env:')) {
+    const prefix = credentialRef.slice(4);
+    return { accessKeyId: `env:${prefix}_ACCESS_KEY_ID`, secretAccessKey: `env:${prefix}_SECRET_ACCESS_KEY` };
+  }
+  if (credentialRef.startsWith('file:')) {
+    const dir = credentialRef.slice(5).replace(/\/+$/, '');
+    return { accessKeyId: `file:${dir}/access_key_id`, secretAccessKey: `file:${dir}/secret_access_key` };
+  }
+  throw new InvalidProviderConfigError('credentialRef', 'aws-kms links name their credentials with env:PREFIX or file:/directory');
 }
