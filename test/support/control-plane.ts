@@ -70,7 +70,9 @@ export interface ApiResponse {
  * A control plane on the real PostgreSQL, in fresh schemas, trusting a test issuer whose JWKS is served over
  * HTTP (so the remote-JWKS path is the one under test). `mode: 'embedded'` runs it on PGlite instead.
  */
-export async function startTestControlPlane(opts: { mode?: 'postgres' | 'embedded'; env?: Record<string, string> } = {}): Promise<TestControlPlane> {
+export async function startTestControlPlane(
+  opts: { mode?: 'postgres' | 'embedded'; env?: Record<string, string>; /** azure-keyvault provider settings, next to the pkcs11 token */ azure?: Record<string, unknown> } = {},
+): Promise<TestControlPlane> {
   const issuer = await DevIssuer.open({ issuer: 'urn:cmk:test-issuer', audience: 'openkcm-cmk' });
   const jwks: Server = createServer((_req, res) => {
     res.setHeader('Content-Type', 'application/json');
@@ -91,8 +93,12 @@ export async function startTestControlPlane(opts: { mode?: 'postgres' | 'embedde
     CMK_AUTH_ISSUER: 'urn:cmk:test-issuer',
     CMK_LOG_LEVEL: process.env.CMK_TEST_LOG_LEVEL ?? 'silent',
     CMK_READ_WAIT_MS: '10000',
-    CMK_KEY_PROVIDERS: JSON.stringify({ pkcs11: { modulePath: hsm.hsm.modulePath, tokenLabel: hsm.hsm.tokenLabel, pin: 'env:CMK_PKCS11_PIN' } }),
+    CMK_KEY_PROVIDERS: JSON.stringify({
+      pkcs11: { modulePath: hsm.hsm.modulePath, tokenLabel: hsm.hsm.tokenLabel, pin: 'env:CMK_PKCS11_PIN' },
+      ...(opts.azure ? { 'azure-keyvault': opts.azure } : {}),
+    }),
     CMK_KEY_HEALTH_SYNC_INTERVAL_MS: '0',
+    CMK_ROTATION_INTERVAL_MS: '0',
     ...opts.env,
   });
   let running: RunningApp;

@@ -22,6 +22,8 @@ import { KEY_PROVIDERS } from './key-links/providers/key-provider-registry';
 import { LinkedKeys } from './key-links/providers/linked-keys';
 import { KeyHealthSync } from './key-links/sync-key-link/key-health-sync';
 import { KeyHealthScheduler } from './key-links/sync-key-link/key-health-scheduler';
+import { DB_POOL, SchedulerLock } from './key-links/rotation-scheduler/scheduler-lock';
+import { KeyRotationScheduler } from './key-links/rotation-scheduler/key-rotation-scheduler';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -41,6 +43,9 @@ export class AppModule implements NestModule {
         { provide: 'HTTP_METRICS', useValue: infra.metrics },
         ...(infra.embedded ? [{ provide: EMBEDDED_MESH, useValue: infra.embedded }] : []),
         { provide: KEY_PROVIDERS, useValue: infra.keyProviders },
+        { provide: DB_POOL, useValue: infra.pool },
+        SchedulerLock,
+        KeyRotationScheduler,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_INTERCEPTOR, useClass: MetricsInterceptor },

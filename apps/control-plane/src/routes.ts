@@ -28,6 +28,7 @@ import { ImportKeyMaterialHandler } from './key-links/import-key-material/import
 import { SyncKeyLinkController } from './key-links/sync-key-link/sync-key-link.http.controller';
 import { RotateKeyLinkController } from './key-links/rotate-key-link/rotate-key-link.http.controller';
 import { RotateKeyLinkHandler } from './key-links/rotate-key-link/rotate-key-link.handler';
+import { KeyRotationController } from './key-links/rotation-scheduler/key-rotation.http.controller';
 import { RevocationReceiptController } from './key-links/revocation-receipt/revocation-receipt.http.controller';
 import { RegisterSystemController } from './systems/register-system/register-system.http.controller';
 import { RegisterSystemHandler } from './systems/register-system/register-system.handler';
@@ -59,7 +60,7 @@ import { MetricsController } from './health/metrics.http.controller';
 export const Controllers = [
   OnboardTenantController, UpdateTenantController, SuspendTenantController, ResumeTenantController, OffboardTenantController, QueryTenantsController,
   LinkKeyController, ActivateKeyLinkController, RevokeKeyLinkController, RestoreKeyLinkController, UnlinkKeyController, QueryKeyLinksController, RevocationReceiptController,
-  VerifyKeyLinkController, ImportKeyMaterialController, SyncKeyLinkController, RotateKeyLinkController,
+  VerifyKeyLinkController, ImportKeyMaterialController, SyncKeyLinkController, RotateKeyLinkController, KeyRotationController,
   RegisterSystemController, DeregisterSystemController, RebindSystemController, QuerySystemsController,
   DefinePolicyController, RevisePolicyController, AssignPolicyController, PolicySchemaController, QueryPoliciesController, SimulatePolicyController,
   QueryAuditEventsController, QueryUsageController, KillSwitchController, ComplianceController,

@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS ${s}.key_links (
 ALTER TABLE ${s}.key_links ADD COLUMN IF NOT EXISTS fingerprint text, ADD COLUMN IF NOT EXISTS key_version text,
   ADD COLUMN IF NOT EXISTS health text NOT NULL DEFAULT 'unknown', ADD COLUMN IF NOT EXISTS health_problem_code text,
   ADD COLUMN IF NOT EXISTS last_verified_at timestamptz, ADD COLUMN IF NOT EXISTS imported_at timestamptz,
-  ADD COLUMN IF NOT EXISTS import_expires_at timestamptz, ADD COLUMN IF NOT EXISTS credential_ref text;
+  ADD COLUMN IF NOT EXISTS import_expires_at timestamptz, ADD COLUMN IF NOT EXISTS credential_ref text,
+  ADD COLUMN IF NOT EXISTS key_since timestamptz, ADD COLUMN IF NOT EXISTS rotation_due_why text;
 CREATE INDEX IF NOT EXISTS key_links_tenant ON ${s}.key_links (tenant_id, status);
 CREATE INDEX IF NOT EXISTS key_links_list ON ${s}.key_links (created_position);
 CREATE TABLE IF NOT EXISTS ${s}.policies (

@@ -80,6 +80,8 @@ const keyLinkView = (r: Record<string, any>) => ({ // eslint-disable-line @types
   ...(r.health_problem_code ? { healthProblemCode: r.health_problem_code } : {}),
   ...(r.last_verified_at ? { lastVerifiedAt: iso(r.last_verified_at) } : {}),
   ...(r.imported_at ? { importedAt: iso(r.imported_at) } : {}),
+  ...(r.key_since ? { keySince: iso(r.key_since) } : {}),
+  ...(r.rotation_due_why ? { rotationDue: r.rotation_due_why } : {}),
   ...(r.import_expires_at ? { importExpiresAt: iso(r.import_expires_at) } : {}),
   revision: r.revision,
   createdAt: iso(r.created_at),
@@ -317,12 +319,26 @@ export class ReadModelQueries {
     return rows.map((r) => r.tenant_id);
   }
 
-  /** Pending and active links with their creation time, for rotation checks. */
-  async linkAges(tenantIds?: string[]): Promise<{ keyLinkId: string; tenantId: string; createdAt: string }[]> {
+  /**
+   * Pending and active links with the age of their key, for rotation checks: `keySince` is when the current key
+   * material came into use (linked, imported, or last rotated), `rotationDue` the reason a person must rotate it.
+   */
+  async linkAges(tenantIds?: string[]): Promise<{ keyLinkId: string; tenantId: string; status: string; providerKind: string; createdAt: string; keySince: string; rotationDue: string | null }[]> {
     const w = new Where().op((p) => `status = ANY(${p})`, ['pending', 'active']);
     if (tenantIds !== undefined) w.op((p) => `tenant_id = ANY(${p})`, tenantIds);
-    const rows: Record<string, unknown>[] = await this.dataSource.query(`SELECT key_link_id, tenant_id, created_at FROM ${this.s}.key_links ${w} ORDER BY key_link_id`, w.params);
-    return rows.map((r) => ({ keyLinkId: String(r.key_link_id), tenantId: String(r.tenant_id), createdAt: new Date(r.created_at as string).toISOString() }));
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT key_link_id, tenant_id, status, provider_kind, created_at, COALESCE(key_since, created_at) AS key_since, rotation_due_why FROM ${this.s}.key_links ${w} ORDER BY key_link_id`,
+      w.params,
+    );
+    return rows.map((r) => ({
+      keyLinkId: String(r.key_link_id),
+      tenantId: String(r.tenant_id),
+      status: String(r.status),
+      providerKind: String(r.provider_kind),
+      createdAt: new Date(r.created_at as string).toISOString(),
+      keySince: new Date(r.key_since as string).toISOString(),
+      rotationDue: (r.rotation_due_why as string | null) ?? null,
+    }));
   }
 
   /** Scopes ('global' or tenant ids) where a policy is assigned to follow its latest version. */

@@ -49,7 +49,12 @@ export class ComplianceController {
       tenantsEvaluated: tenants.length,
       keyLinksEvaluated: links.length,
       violations,
-      rotation: { overdue: rotation.filter((r) => r.state === 'overdue'), warning: rotation.filter((r) => r.state === 'warning') },
+      rotation: {
+        overdue: rotation.filter((r) => r.state === 'overdue'),
+        warning: rotation.filter((r) => r.state === 'warning'),
+        // Overdue keys the rotation scheduler could not rotate: a person must (at the provider, or by relinking).
+        needsPerson: ages.filter((a) => a.rotationDue).map((a) => ({ keyLinkId: a.keyLinkId, tenantId: a.tenantId, keySince: a.keySince, why: a.rotationDue })),
+      },
       // Workers do not report the policy version they enforce yet, so drift cannot be shown.
       workerDrift: { reported: false },
     };

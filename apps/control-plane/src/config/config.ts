@@ -38,6 +38,8 @@ export interface AppConfig {
   keyProviders: KeyProviderSettings;
   /** Health sync of every linked key; 0 turns the scheduler off (on-demand syncs still work). */
   keyHealthSyncIntervalMs: number;
+  /** Rotation of overdue keys; 0 turns the scheduler off (POST /v1/key-rotation/run still works). */
+  rotationIntervalMs: number;
 }
 
 import { EventStoreDbConfigError, parseEventStoreDbConnection } from '@cmk/event-store';
@@ -143,5 +145,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     instanceId: env.CMK_INSTANCE_ID ?? `cp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     keyProviders,
     keyHealthSyncIntervalMs: int(env, 'CMK_KEY_HEALTH_SYNC_INTERVAL_MS', 300_000, 0, 86_400_000),
+    rotationIntervalMs: int(env, 'CMK_ROTATION_INTERVAL_MS', 3_600_000, 0, 86_400_000),
   };
 }

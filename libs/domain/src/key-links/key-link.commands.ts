@@ -112,6 +112,25 @@ export interface RecordKeyRotation {
   keyVersion: string;
 }
 
+/** The rotation scheduler starts rotating an overdue key (recorded first, so a crash never rotates twice). */
+export interface StartKeyRotation {
+  type: 'StartKeyRotation';
+  keyLinkId: string;
+  maxAgeDays: number;
+  policy?: { policyId: string; version: number };
+}
+
+/** An overdue key that cannot be rotated from here: a finding for a person to act on. */
+export interface RecordRotationDue {
+  type: 'RecordRotationDue';
+  keyLinkId: string;
+  /** When the current key material came into use; one finding per key. */
+  keySince: string;
+  maxAgeDays: number;
+  why: 'provider-cannot-rotate' | 'provider-not-configured';
+  policy?: { policyId: string; version: number };
+}
+
 export interface RevokeKeyLink {
   type: 'RevokeKeyLink';
   keyLinkId: string;
@@ -139,6 +158,8 @@ export type KeyLinkCommand =
   | RecordKeyMaterialImport
   | RecordKeyHealth
   | RecordKeyRotation
+  | StartKeyRotation
+  | RecordRotationDue
   | RevokeKeyLink
   | RestoreKeyLink
   | UnlinkKey;

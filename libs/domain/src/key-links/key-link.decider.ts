@@ -104,6 +104,28 @@ export const keyLinkDecider: Decider<KeyLinkCommand, KeyLinkEvent, KeyLinkState>
         if (state.exists && state.status === 'unlinked') return [];
         return observeHealth(requireLink(state, command.keyLinkId), command);
       }
+      case 'StartKeyRotation': {
+        const link = requireLink(state, command.keyLinkId);
+        if (link.status !== 'active' || link.rotationInProgress) return [];
+        const { maxAgeDays, policy } = command;
+        return [
+          {
+            type: 'KeyRotationStarted',
+            data: { keyLinkId: link.keyLinkId, tenantId: link.tenantId, ...(link.keyVersion ? { previousVersion: link.keyVersion } : {}), maxAgeDays, ...(policy ? { policyId: policy.policyId, policyVersion: policy.version } : {}) },
+          },
+        ];
+      }
+      case 'RecordRotationDue': {
+        const link = requireLink(state, command.keyLinkId);
+        if (link.rotationDueFor === command.keySince) return [];
+        const { keySince, maxAgeDays, why, policy } = command;
+        return [
+          {
+            type: 'KeyRotationDue',
+            data: { keyLinkId: link.keyLinkId, tenantId: link.tenantId, keySince, maxAgeDays, why, ...(policy ? { policyId: policy.policyId, policyVersion: policy.version } : {}) },
+          },
+        ];
+      }
       case 'RecordKeyRotation': {
         const link = requireLink(state, command.keyLinkId);
         const { fingerprint, keyVersion } = command;
@@ -167,7 +189,11 @@ export const keyLinkDecider: Decider<KeyLinkCommand, KeyLinkEvent, KeyLinkState>
         return state.exists ? { ...state, health: 'healthy' } : state;
       case 'KeyVersionRotatedAtProvider':
       case 'KeyLinkRotated':
-        return state.exists ? { ...state, keyVersion: event.data.keyVersion, fingerprint: event.data.fingerprint } : state;
+        return state.exists ? { ...state, keyVersion: event.data.keyVersion, fingerprint: event.data.fingerprint, rotationInProgress: undefined } : state;
+      case 'KeyRotationStarted':
+        return state.exists ? { ...state, rotationInProgress: { previousVersion: event.data.previousVersion } } : state;
+      case 'KeyRotationDue':
+        return state.exists ? { ...state, rotationInProgress: undefined, rotationDueFor: event.data.keySince } : state;
       case 'KeyLinkRevoked':
         return state.exists ? { ...state, status: 'revoked', revokedFrom: event.data.previousStatus, revocationReason: event.data.reason } : state;
       case 'KeyLinkRestored':

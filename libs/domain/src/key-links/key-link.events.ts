@@ -68,6 +68,17 @@ export type KeyLinkRotated = DomainEvent<
   { keyLinkId: string; tenantId: string; previousVersion?: string; keyVersion: string; fingerprint: string }
 >;
 
+/** The scheduler began rotating an overdue key at its provider; KeyLinkRotated completes it. */
+export type KeyRotationStarted = DomainEvent<
+  'KeyRotationStarted',
+  { keyLinkId: string; tenantId: string; previousVersion?: string; maxAgeDays: number; policyId?: string; policyVersion?: number }
+>;
+/** An overdue key the provider cannot rotate (or no provider here reaches): a compliance finding for people. */
+export type KeyRotationDue = DomainEvent<
+  'KeyRotationDue',
+  { keyLinkId: string; tenantId: string; keySince: string; maxAgeDays: number; why: 'provider-cannot-rotate' | 'provider-not-configured'; policyId?: string; policyVersion?: number }
+>;
+
 export type KeyLinkEvent =
   | KeyLinked
   | KeyLinkActivated
@@ -80,7 +91,9 @@ export type KeyLinkEvent =
   | KeyLinkDegraded
   | KeyLinkHealthRestored
   | KeyVersionRotatedAtProvider
-  | KeyLinkRotated;
+  | KeyLinkRotated
+  | KeyRotationStarted
+  | KeyRotationDue;
 export const KEY_LINK_EVENT_TYPES: KeyLinkEvent['type'][] = [
   'KeyLinked',
   'KeyLinkActivated',
@@ -94,4 +107,6 @@ export const KEY_LINK_EVENT_TYPES: KeyLinkEvent['type'][] = [
   'KeyLinkHealthRestored',
   'KeyVersionRotatedAtProvider',
   'KeyLinkRotated',
+  'KeyRotationStarted',
+  'KeyRotationDue',
 ];

@@ -123,4 +123,26 @@ describe('sovereign linking rules', () => {
       given(d, [linkedAs('HYOK'), { type: 'KeyUnlinked', data: { ...ids, reason: 'retired' } }]).when(health({ condition: 'destroyed' }, 'revoke')).thenNothing();
     });
   });
+
+  describe('scheduled rotation', () => {
+    const start: KeyLinkCommand = { type: 'StartKeyRotation', keyLinkId: K, maxAgeDays: 30, policy: { policyId: 'p-1', version: 2 } };
+    const started: KeyLinkEvent = { type: 'KeyRotationStarted', data: { ...ids, previousVersion: 'v1', maxAgeDays: 30, policyId: 'p-1', policyVersion: 2 } };
+    const due = (keySince = '2026-01-01T00:00:00.000Z'): KeyLinkCommand => ({ type: 'RecordRotationDue', keyLinkId: K, keySince, maxAgeDays: 30, why: 'provider-cannot-rotate' });
+    const dueEvent: KeyLinkEvent = { type: 'KeyRotationDue', data: { ...ids, keySince: '2026-01-01T00:00:00.000Z', maxAgeDays: 30, why: 'provider-cannot-rotate' } };
+    const rotated: KeyLinkEvent = { type: 'KeyLinkRotated', data: { ...ids, previousVersion: 'v1', keyVersion: 'v2', fingerprint: 'keyversion:sha256:bb' } };
+
+    it('records the start with the version it starts from, once, and only for active links', () => {
+      given(d, hyokActive).when(start).then([started]);
+      given(d, [...hyokActive, started]).when(start).thenNothing();
+      given(d, [linkedAs('HYOK')]).when(start).thenNothing();
+      given(d, [...hyokActive, started, rotated]).when(start).then([{ ...started, data: { ...started.data, previousVersion: 'v2' } } as KeyLinkEvent]);
+    });
+
+    it('records an overdue key that cannot be rotated once per key, and again after it was rotated', () => {
+      given(d, [...hyokActive, started]).when(due()).then([dueEvent]);
+      given(d, [...hyokActive, started, dueEvent]).when(due()).thenNothing();
+      given(d, [...hyokActive, started, dueEvent]).when(start).then([started]);
+      given(d, [...hyokActive, dueEvent, rotated]).when(due('2026-03-01T00:00:00.000Z')).then([{ ...dueEvent, data: { ...dueEvent.data, keySince: '2026-03-01T00:00:00.000Z' } } as KeyLinkEvent]);
+    });
+  });
 });

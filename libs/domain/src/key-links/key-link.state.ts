@@ -24,4 +24,8 @@ export type KeyLinkState =
       imported: boolean;
       /** BYOK: import parameters issued and not used yet. */
       imports: IssuedImport[];
+      /** A scheduled rotation recorded as started and not completed yet (the version it started from). */
+      rotationInProgress?: { previousVersion?: string };
+      /** The key (by when it came into use) an overdue finding was recorded for. */
+      rotationDueFor?: string;
     } & KeyLinked['data']);

@@ -23,6 +23,9 @@ export class KeyLinkRow {
   @Column({ name: 'imported_at', type: 'timestamptz', nullable: true }) importedAt: Date | null;
   @Column({ name: 'import_expires_at', type: 'timestamptz', nullable: true }) importExpiresAt: Date | null;
   @Column({ name: 'credential_ref', type: 'text', nullable: true }) credentialRef: string | null;
+  /** When the current key material came into use (null: since the link was created). */
+  @Column({ name: 'key_since', type: 'timestamptz', nullable: true }) keySince: Date | null;
+  @Column({ name: 'rotation_due_why', type: 'text', nullable: true }) rotationDueWhy: string | null;
   @Column({ type: 'int' }) revision: number;
   @Column({ name: 'created_position', type: 'bigint' }) createdPosition: string;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

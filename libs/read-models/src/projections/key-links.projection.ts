@@ -33,6 +33,8 @@ export class KeyLinksProjection extends RowFoldProjection {
         imported_at: null,
         import_expires_at: null,
         credential_ref: d.credentialRef ?? null,
+        key_since: null,
+        rotation_due_why: null,
         revision: e.revision,
         created_position: e.position.toString(),
         created_at: at,
@@ -53,14 +55,16 @@ export class KeyLinksProjection extends RowFoldProjection {
       case 'KeyImportParametersIssued':
         return { ...row, import_expires_at: d.expiresAt };
       case 'KeyMaterialImported':
-        return { ...row, fingerprint: d.fingerprint, key_version: d.keyVersion ?? null, imported_at: at, import_expires_at: null };
+        return { ...row, fingerprint: d.fingerprint, key_version: d.keyVersion ?? null, imported_at: at, import_expires_at: null, key_since: at };
       case 'KeyLinkDegraded':
         return { ...row, health: d.condition, health_problem_code: d.providerCode ?? null };
       case 'KeyLinkHealthRestored':
         return { ...row, health: 'healthy', health_problem_code: null, last_verified_at: at };
       case 'KeyVersionRotatedAtProvider':
       case 'KeyLinkRotated':
-        return { ...row, fingerprint: d.fingerprint, key_version: d.keyVersion };
+        return { ...row, fingerprint: d.fingerprint, key_version: d.keyVersion, key_since: at, rotation_due_why: null };
+      case 'KeyRotationDue':
+        return { ...row, rotation_due_why: d.why };
       default:
         return row;
     }
