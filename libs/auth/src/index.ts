@@ -1,4 +1,14 @@
 export * from './roles';
 export * from './tenant-scope';
-export * from './jwt-verifier';
+export * from './auth.errors';
+export * from './trusted-issuer';
+export * from './trusted-issuers.config';
+export * from './claims-mapping';
+export { JwksFetchError } from './jwks-fetch';
+export type { FetchFn } from './jwks-fetch';
+export { DEFAULT_JWKS_TUNING } from './jwks-source';
+export type { AuthLogger, JwksTuning, JwksSourceStats } from './jwks-source';
+export * from './issuer-registry';
+export { JwtVerifier } from './jwt-verifier';
+export type { JwtVerifierConfig } from './jwt-verifier';
 export * from './dev-issuer';

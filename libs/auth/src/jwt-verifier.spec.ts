@@ -1,6 +1,7 @@
 import { SignJWT } from 'jose';
 import { DevIssuer } from './dev-issuer';
-import { AuthenticationError, JwtVerifier } from './jwt-verifier';
+import { AuthenticationError, JwtVerifier, TokenRefused } from './jwt-verifier';
+import { IssuerRegistry } from './issuer-registry';
 import { assertTenantAccess, TenantAccessDenied } from './tenant-scope';
 
 describe('JwtVerifier', () => {
@@ -57,5 +58,23 @@ describe('JwtVerifier', () => {
     const wrongAud = await DevIssuer.open({ issuer: 'urn:test', audience: 'elsewhere' });
     const v2 = new JwtVerifier({ issuer: 'urn:test', audience: 'cmk', jwks: wrongAud.jwks, rolesClaim: 'roles', tenantClaim: 'tenants', clockToleranceSeconds: 0 });
     await expect(v2.verify(await wrongAud.issue({ subject: 's', roles: [] }))).rejects.toThrow(/aud/);
+  });
+
+  it('refuses with a TokenRefused that existing callers still catch as AuthenticationError', async () => {
+    const error = await verifier.verify(await issuer.issue({ subject: 's', roles: [], ttlSeconds: -60 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect(error).toMatchObject({ code: 'expired', reason: 'token expired' });
+  });
+
+  it('fronts a multi-issuer registry for callers that expect a JwtVerifier', async () => {
+    const second = await DevIssuer.open({ issuer: 'urn:second', audience: 'cmk' });
+    const registry = new IssuerRegistry([
+      { issuer: 'urn:test', audience: 'cmk', jwks: issuer.jwks, rolesClaim: 'roles' },
+      { issuer: 'urn:second', audience: 'cmk', jwks: second.jwks, rolesClaim: 'roles', roleMapping: { ops: 'platform-operator' } },
+    ]);
+    const multi = new JwtVerifier(registry);
+    expect((await multi.verify(await issuer.issue({ subject: 'one', roles: ['auditor'] }))).roles).toEqual(['auditor']);
+    expect(await multi.verify(await second.issue({ subject: 'two', roles: ['ops'] }))).toMatchObject({ subject: 'two', issuer: 'urn:second', roles: ['platform-operator'] });
+    multi.close();
   });
 });
