@@ -32,6 +32,8 @@ export interface AppConfig {
     clockToleranceSeconds: number;
     /** Embedded only: the service issues its own tokens and prints an operator token at start. */
     devIssuer: boolean;
+    /** CMK_AUTH_ISSUERS: several trusted OIDC issuers, each with its own claim mapping (replaces the single-issuer settings). */
+    issuers: TrustedIssuerConfig[];
   };
   instanceId: string;
   /** How the control plane reaches each provider kind (proof of possession, BYOK import, health sync, rotation). */
@@ -43,6 +45,7 @@ export interface AppConfig {
 }
 
 import { EventStoreDbConfigError, parseEventStoreDbConnection } from '@cmk/event-store';
+import { IssuerConfigError, parseTrustedIssuers, TrustedIssuerConfig } from '@cmk/auth';
 import { KeyProviderSettings, KeyProviderSettingsError, parseKeyProviderSettings } from '../key-links/providers/key-provider-settings';
 
 export class ConfigError extends Error {
@@ -93,9 +96,18 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (mode === 'postgres' && !databaseUrl) throw new ConfigError('CMK_DATABASE_URL', 'is required when CMK_MODE=postgres');
   const port = int(env, 'CMK_PORT', 8080, 0, 65535);
   const jwksUrl = url(env, 'CMK_AUTH_JWKS_URL', ['http:', 'https:']);
-  const devIssuer = mode === 'embedded' && !jwksUrl;
-  if (!devIssuer && !jwksUrl) throw new ConfigError('CMK_AUTH_JWKS_URL', 'is required outside embedded mode (the JWKS of your identity provider)');
-  if (!devIssuer && !env.CMK_AUTH_ISSUER) throw new ConfigError('CMK_AUTH_ISSUER', 'is required when CMK_AUTH_JWKS_URL is set');
+  let issuers: TrustedIssuerConfig[];
+  try {
+    issuers = parseTrustedIssuers(env);
+  } catch (error) {
+    if (error instanceof IssuerConfigError) throw new ConfigError(error.field, error.message.slice(error.field.length + 2));
+    throw error;
+  }
+  if (issuers.length > 0 && jwksUrl) throw new ConfigError('CMK_AUTH_ISSUERS', 'and CMK_AUTH_JWKS_URL are alternatives: list every trusted issuer in CMK_AUTH_ISSUERS');
+  const devIssuer = mode === 'embedded' && !jwksUrl && issuers.length === 0;
+  if (!devIssuer && !jwksUrl && issuers.length === 0)
+    throw new ConfigError('CMK_AUTH_ISSUERS', 'or CMK_AUTH_JWKS_URL is required outside embedded mode (your identity providers)');
+  if (jwksUrl && !env.CMK_AUTH_ISSUER) throw new ConfigError('CMK_AUTH_ISSUER', 'is required when CMK_AUTH_JWKS_URL is set');
   const issuer = env.CMK_AUTH_ISSUER ?? 'urn:openkcm:cmk:embedded';
   const eventStore = oneOf(env, 'CMK_EVENT_STORE', ['postgres', 'eventstoredb'] as const, 'postgres');
   if (eventStore === 'eventstoredb' && mode !== 'postgres') {
@@ -141,6 +153,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       tenantClaim: env.CMK_AUTH_TENANT_CLAIM ?? 'tenants',
       clockToleranceSeconds: int(env, 'CMK_AUTH_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
       devIssuer,
+      issuers,
     },
     instanceId: env.CMK_INSTANCE_ID ?? `cp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     keyProviders,

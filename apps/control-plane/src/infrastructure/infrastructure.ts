@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { LocalKeyProvider } from '@cmk/key-providers/local';
-import { DevIssuer, JwtVerifier } from '@cmk/auth';
+import { DevIssuer, IssuerRegistry, JwtVerifier } from '@cmk/auth';
 import { EventStore, migrateEventStore, openDatabase, PostgresEventStore } from '@cmk/event-store';
 import { createReadModelDataSource, ProjectionRunner, ReadModelQueries } from '@cmk/read-models';
 import type { DataSource } from 'typeorm';
@@ -68,7 +68,7 @@ export async function openInfrastructure(config: AppConfig): Promise<Infrastruct
 
   const dataDir = config.dataDir === 'memory://' ? undefined : config.dataDir;
   const devIssuer = config.auth.devIssuer ? await DevIssuer.open({ dataDir, issuer: config.auth.issuer, audience: config.auth.audience }) : undefined;
-  const verifier = new JwtVerifier({
+  const verifier = config.auth.issuers.length > 0 ? await multiIssuerVerifier(config) : new JwtVerifier({
     issuer: config.auth.issuer,
     audience: config.auth.audience,
     ...(devIssuer ? { jwks: devIssuer.jwks } : { jwksUrl: config.auth.jwksUrl }),
@@ -102,6 +102,7 @@ export async function openInfrastructure(config: AppConfig): Promise<Infrastruct
       await store.close();
       if (dataSource.isInitialized) await dataSource.destroy();
       await db.close();
+      verifier.close();
     },
   };
 }
@@ -110,4 +111,12 @@ async function openLocalKeys(dataDir: string | undefined): Promise<LocalKeyProvi
   const keys = new LocalKeyProvider({ dir: dataDir ? join(dataDir, 'local-keys') : mkdtempSync(join(tmpdir(), 'cmk-local-keys-')) });
   await keys.createKey('demo-root');
   return keys;
+}
+
+/** Several trusted issuers (CMK_AUTH_ISSUERS). An issuer whose keys cannot be loaded yet is retried in the background. */
+async function multiIssuerVerifier(config: AppConfig): Promise<JwtVerifier> {
+  const registry = new IssuerRegistry(config.auth.issuers, { logger });
+  const { unavailable } = await registry.start();
+  if (unavailable.length > 0) logger.warn({ issuers: unavailable }, 'signing keys of some trusted issuers could not be loaded yet; retrying in the background');
+  return new JwtVerifier(registry);
 }
