@@ -1,14 +1,22 @@
 import * as pkcs11js from 'pkcs11js';
 import { CredentialResolver, DefaultCredentialResolver } from '../credentials/credential-source';
 import {
+  ImportRefusedError,
+  InvalidKeyReferenceError,
   KeyNotFoundError,
   KeyProviderError,
   ProviderUnavailableError,
   UnsupportedOperationError,
 } from '../key-provider.errors';
 import { KeyProviderLogger, silentLogger } from '../key-provider.logger';
-import type {
+import {
+  IMPORT_WRAPPING_ALGORITHMS,
+  IMPORT_WRAPPING_KEY_SPECS,
+  ImportParameters,
+  ImportParametersRequest,
+  ImportWrappingAlgorithm,
   KeyDescription,
+  KeyMaterialImport,
   KeyProvider,
   KeyRef,
   ProofOfPossessionResult,
@@ -18,6 +26,7 @@ import type {
 import { proveByRoundTrip } from '../proof-of-possession';
 import { ckrName, ckrOf, isCkr, needsKeyLookup, needsSessionRecovery, toKeyProviderError } from './pkcs11-errors';
 import { Pkcs11KeyProviderConfig, ValidPkcs11Config, validatePkcs11Config } from './pkcs11-key-provider.config';
+import { ImportCapability, ImportTarget, Pkcs11KeyImporter } from './pkcs11-import';
 import { findKey, Pkcs11Key, readKeyFacts } from './pkcs11-keys';
 import { aesGcmDecrypt, aesGcmEncrypt, DataCalls, dataCalls, RsaOaepSha256 } from './pkcs11-mechanisms';
 import { Pkcs11Module } from './pkcs11-module';
@@ -62,6 +71,11 @@ export class Pkcs11KeyProvider implements KeyProvider {
   private inFlight = 0;
   private drained?: () => void;
   private closing?: Promise<void>;
+  private readonly importer: Pkcs11KeyImporter;
+  /** Whether the token can import each wrapping algorithm inside its boundary; a property of the token, probed once. */
+  private readonly importCapability = new Map<ImportWrappingAlgorithm, ImportCapability>();
+  /** Imports into one label run one at a time in this process (the label check and the creation are two calls). */
+  private readonly importLocks = new Map<string, Promise<unknown>>();
 
   /** Validates the configuration (throws InvalidProviderConfigError); connects lazily, or with {@link connect}. */
   constructor(config: Pkcs11KeyProviderConfig) {
@@ -69,6 +83,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
     this.credentials = config.credentials ?? new DefaultCredentialResolver();
     this.log = config.logger ?? silentLogger;
     this.calls = dataCalls[this.config.callMode];
+    this.importer = new Pkcs11KeyImporter({ ttlMs: this.config.importParametersTtlMs });
     this.rsa = new RsaOaepSha256(this.config.rsaOaep, this.calls, (providerCode) =>
       this.log.info({ provider: 'pkcs11', providerCode }, 'token refuses native RSA-OAEP-SHA-256: using raw RSA with OAEP padding in the adapter'),
     );
@@ -82,15 +97,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
   describeKey(ref: KeyRef): Promise<KeyDescription> {
     return this.withKey('describeKey', ref, async (session, key, lib) => {
       const facts = readKeyFacts(lib, session.handle, key);
-      const token = lib.C_GetTokenInfo(this.pool!.slotHandle());
-      return {
-        ref,
-        algorithm: key.algorithm,
-        sizeBits: key.sizeBits,
-        state: facts.state,
-        location: `pkcs11 token "${token.label.trimEnd()}" serial ${token.serialNumber.trimEnd()} (${token.manufacturerID.trimEnd()} ${token.model.trimEnd()})`,
-        fingerprint: facts.fingerprint,
-      };
+      return { ref, algorithm: key.algorithm, sizeBits: key.sizeBits, state: facts.state, location: this.location(lib), fingerprint: facts.fingerprint };
     });
   }
 
@@ -118,13 +125,59 @@ export class Pkcs11KeyProvider implements KeyProvider {
     });
   }
 
-  // BYOK import and rotation on PKCS#11 are not built yet: refused with a typed error.
-  async getImportParameters(ref: KeyRef): Promise<never> {
-    throw new UnsupportedOperationError('BYOK import into a PKCS#11 token is not supported yet', { keyRef: ref, operation: 'getImportParameters' });
+  /**
+   * BYOK, step 1: an RSA import key pair generated on the token for the key `ref` will name (`object=<label>`),
+   * valid for `importParametersTtlMs`. Refused with UnsupportedOperationError when the token cannot unwrap the
+   * algorithm inside its boundary (found by a probe, once), and ImportRefusedError `state` when the label is taken.
+   */
+  getImportParameters(ref: KeyRef, request: ImportParametersRequest): Promise<ImportParameters> {
+    return this.run('getImportParameters', ref, async (session, lib, parsed) => {
+      const target = importTarget(parsed!, ref);
+      checkImportRequest(request, ref);
+      return this.withRwSession(lib, async (rw) => {
+        await this.requireImportSupport(lib, rw, request.wrappingAlgorithm, ref);
+        const params = await this.importer.createParameters(lib, rw, target, request);
+        this.log.info(
+          { provider: 'pkcs11', operation: 'getImportParameters', keyRef: ref, wrappingAlgorithm: request.wrappingAlgorithm, expiresAt: params.expiresAt.toISOString() },
+          'PKCS#11 import key pair generated on the token',
+        );
+        return params;
+      });
+    });
   }
 
-  async importKeyMaterial(ref: KeyRef): Promise<never> {
-    throw new UnsupportedOperationError('BYOK import into a PKCS#11 token is not supported yet', { keyRef: ref, operation: 'importKeyMaterial' });
+  /**
+   * BYOK, step 2: C_UnwrapKey of the material into a new AES-256 token object labelled as `ref` says, then the
+   * import pair is destroyed. Never retried: a second attempt after a fault half-way could act on a changed token.
+   */
+  importKeyMaterial(ref: KeyRef, material: KeyMaterialImport): Promise<KeyDescription> {
+    return this.run(
+      'importKeyMaterial',
+      ref,
+      async (session, lib, parsed) => {
+        const target = importTarget(parsed!, ref);
+        return this.serialized(parsed!.canonical, () =>
+          this.withRwSession(lib, async (rw) => {
+            try {
+              if (!IMPORT_WRAPPING_ALGORITHMS.includes(material?.wrappingAlgorithm)) {
+                throw new ImportRefusedError('mismatch', `no import parameters exist for that wrapping algorithm (${ref})`, { keyRef: ref, operation: 'importKeyMaterial' });
+              }
+              await this.requireImportSupport(lib, rw, material.wrappingAlgorithm, ref);
+              const imported = this.importer.importMaterial(lib, rw, target, material);
+              this.keys.delete(parsed!.canonical);
+              this.log.info({ provider: 'pkcs11', operation: 'importKeyMaterial', keyRef: ref, fingerprint: imported.fingerprint }, 'key material imported into the token');
+              return { ref, algorithm: 'AES', sizeBits: imported.sizeBits, state: 'enabled' as const, location: this.location(lib), fingerprint: imported.fingerprint };
+            } catch (e) {
+              if (e instanceof ImportRefusedError) {
+                this.log.warn({ provider: 'pkcs11', operation: 'importKeyMaterial', keyRef: ref, rule: e.rule, providerCode: e.details.providerCode }, 'key material import refused');
+              }
+              throw e;
+            }
+          }),
+        );
+      },
+      { retry: false },
+    );
   }
 
   async rotateKey(ref: KeyRef): Promise<never> {
@@ -193,6 +246,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
     operation: string,
     ref: KeyRef | undefined,
     work: (session: PooledSession, lib: pkcs11js.PKCS11, parsed: ParsedRef | undefined) => Promise<T>,
+    options: { retry: boolean } = { retry: true },
   ): Promise<T> {
     if (this.closing) throw new ProviderUnavailableError('PKCS#11 provider is closed', { operation, keyRef: ref });
     const parsed = ref === undefined ? undefined : this.parseRef(ref, operation);
@@ -214,7 +268,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
         } catch (e) {
           // A logout under us hides private objects: SoftHSM2 then answers CKR_KEY_HANDLE_INVALID, or finds nothing.
           const loggedOut = session !== undefined && this.loggedOut(module.lib, session);
-          const retry = attempt === 0 && (loggedOut || needsSessionRecovery(e) || needsKeyLookup(e));
+          const retry = options.retry && attempt === 0 && (loggedOut || needsSessionRecovery(e) || needsKeyLookup(e));
           if (session) pool.release(session, !retry && !(e instanceof KeyProviderError) && ckrOf(e) === undefined);
           if (!retry) throw toKeyProviderError(e, { operation, keyRef: ref });
           this.recover(e, generation, module, parsed?.canonical, operation, loggedOut);
@@ -321,9 +375,81 @@ export class Pkcs11KeyProvider implements KeyProvider {
     return entry;
   }
 
+  private location(lib: pkcs11js.PKCS11): string {
+    const token = lib.C_GetTokenInfo(this.pool!.slotHandle());
+    return `pkcs11 token "${token.label.trimEnd()}" serial ${token.serialNumber.trimEnd()} (${token.manufacturerID.trimEnd()} ${token.model.trimEnd()})`;
+  }
+
+  /** Pooled sessions are read-only; creating and destroying token objects takes a read-write one, opened per call. */
+  private async withRwSession<T>(lib: pkcs11js.PKCS11, work: (rw: Buffer) => Promise<T>): Promise<T> {
+    const rw = lib.C_OpenSession(this.pool!.slotHandle(), pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    try {
+      // The pooled session this call holds is logged in, and login state is the application's: so is this one.
+      if (!isUserSession(lib.C_GetSessionInfo(rw).state)) {
+        throw new ProviderUnavailableError('the PKCS#11 user is not logged in', { operation: 'open-rw-session' });
+      }
+      return await work(rw);
+    } finally {
+      try {
+        lib.C_CloseSession(rw);
+      } catch {
+        // gone with the module already
+      }
+    }
+  }
+
+  private async requireImportSupport(lib: pkcs11js.PKCS11, rw: Buffer, algorithm: ImportWrappingAlgorithm, ref: KeyRef): Promise<void> {
+    let capability = this.importCapability.get(algorithm);
+    if (!capability) {
+      capability = await this.importer.probe(lib, rw, algorithm);
+      this.importCapability.set(algorithm, capability);
+      if (!capability.supported) {
+        this.log.warn({ provider: 'pkcs11', operation: 'import-probe', wrappingAlgorithm: algorithm, providerCode: capability.providerCode }, 'the token cannot import this wrapping algorithm inside its boundary');
+      }
+    }
+    if (!capability.supported) {
+      throw new UnsupportedOperationError(`BYOK ${algorithm} into this PKCS#11 token is not possible inside the token: ${capability.reason}`, {
+        keyRef: ref,
+        operation: 'import',
+        providerCode: capability.providerCode,
+      });
+    }
+  }
+
+  private async serialized<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const before = this.importLocks.get(key) ?? Promise.resolve();
+    const mine = before.catch(() => undefined).then(work);
+    this.importLocks.set(key, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.importLocks.get(key) === mine) this.importLocks.delete(key);
+    }
+  }
+
   private unsupported(operation: string, ref: KeyRef, key: Pkcs11Key): UnsupportedOperationError {
     const why = key.kind === 'rsa' ? `the ${operation === 'wrap' ? 'public' : 'private'} half of the pair is not on the token` : `${key.algorithm} keys cannot ${operation}`;
     return new UnsupportedOperationError(`${ref}: ${why}`, { keyRef: ref, operation });
+  }
+}
+
+/** An import names the key it creates by label alone; the token gives it a random CKA_ID. */
+function importTarget({ parsed, canonical }: ParsedRef, ref: KeyRef): ImportTarget {
+  if (parsed.object === undefined || parsed.id !== undefined || (parsed.type !== undefined && parsed.type !== 'secret-key')) {
+    throw new InvalidKeyReferenceError('a PKCS#11 import target is named by object=<label> (optionally type=secret-key), without id=', {
+      keyRef: ref,
+      operation: 'import',
+    });
+  }
+  return { label: parsed.object, keyRef: canonical };
+}
+
+function checkImportRequest(request: ImportParametersRequest, ref: KeyRef): void {
+  if (!IMPORT_WRAPPING_ALGORITHMS.includes(request?.wrappingAlgorithm) || !IMPORT_WRAPPING_KEY_SPECS.includes(request?.wrappingKeySpec)) {
+    throw new UnsupportedOperationError(`import parameters exist for ${IMPORT_WRAPPING_ALGORITHMS.join(' / ')} with ${IMPORT_WRAPPING_KEY_SPECS.join(' / ')}`, {
+      keyRef: ref,
+      operation: 'getImportParameters',
+    });
   }
 }
 

@@ -34,6 +34,8 @@ export interface Pkcs11KeyProviderConfig {
   rsaOaep?: RsaOaepMode;
   /** `async` (default) or `sync`; see {@link Pkcs11CallMode}. `sync` only for in-process software tokens. */
   callMode?: Pkcs11CallMode;
+  /** How long BYOK import parameters stay valid (default 24 h; 1 s to 30 days). */
+  importParametersTtlMs?: number;
   /** Where PIN references are resolved; defaults to the environment and files. */
   credentials?: CredentialResolver;
   logger?: KeyProviderLogger;
@@ -67,13 +69,17 @@ export function validatePkcs11Config(config: Pkcs11KeyProviderConfig): ValidPkcs
   if (!['async', 'sync'].includes(callMode)) {
     throw new InvalidProviderConfigError('CMK_PKCS11_CALL_MODE', 'must be async or sync');
   }
-  return { ...config, maxSessions, acquireTimeoutMs, rsaOaep, callMode };
+  const importParametersTtlMs = config.importParametersTtlMs ?? 24 * 3600_000;
+  if (!Number.isInteger(importParametersTtlMs) || importParametersTtlMs < 1000 || importParametersTtlMs > 30 * 24 * 3600_000) {
+    throw new InvalidProviderConfigError('CMK_PKCS11_IMPORT_TTL_MS', 'must be a whole number of milliseconds from 1 000 (1 s) to 2 592 000 000 (30 days)');
+  }
+  return { ...config, maxSessions, acquireTimeoutMs, rsaOaep, callMode, importParametersTtlMs };
 }
 
 /**
  * Reads the settings from the environment: CMK_PKCS11_MODULE, CMK_PKCS11_TOKEN_LABEL, CMK_PKCS11_PIN_REF
  * (default `env:CMK_PKCS11_PIN`), CMK_PKCS11_MAX_SESSIONS, CMK_PKCS11_ACQUIRE_TIMEOUT_MS, CMK_PKCS11_RSA_OAEP,
- * CMK_PKCS11_CALL_MODE.
+ * CMK_PKCS11_CALL_MODE, CMK_PKCS11_IMPORT_TTL_MS.
  */
 export function pkcs11ConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ValidPkcs11Config {
   const num = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : Number(env[name]));
@@ -85,5 +91,6 @@ export function pkcs11ConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Valid
     acquireTimeoutMs: num('CMK_PKCS11_ACQUIRE_TIMEOUT_MS'),
     rsaOaep: (env.CMK_PKCS11_RSA_OAEP || undefined) as RsaOaepMode | undefined,
     callMode: (env.CMK_PKCS11_CALL_MODE || undefined) as Pkcs11CallMode | undefined,
+    importParametersTtlMs: num('CMK_PKCS11_IMPORT_TTL_MS'),
   });
 }

@@ -1,8 +1,10 @@
-import { constants, createCipheriv, createDecipheriv, createHash, publicEncrypt, randomBytes } from 'node:crypto';
+import { constants, createCipheriv, createDecipheriv, createHash, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import * as pkcs11js from 'pkcs11js';
 import { applySoftHsmEnv, initSoftHsm, SoftHsm, SoftHsmToken } from '@cmk/testing/softhsm';
+import { aesKeyCheckValue, wrapKeyMaterialForImport } from '../byok/byok-wrap';
 import {
   AccessDeniedError,
+  ImportRefusedError,
   InvalidCiphertextError,
   InvalidKeyReferenceError,
   InvalidProviderConfigError,
@@ -10,10 +12,15 @@ import {
   KeyNotFoundError,
   KeyProviderError,
   ProviderUnavailableError,
+  UnsupportedOperationError,
 } from '../key-provider.errors';
+import type { ImportWrappingAlgorithm, KeyMaterialImport } from '../key-provider.port';
 import { describeKeyProviderContract } from '../testing/key-provider.contract';
 import { Pkcs11KeyProvider } from './pkcs11-key-provider.adapter';
+import { ImportOaepHash, Pkcs11KeyImporter, wrapForImport } from './pkcs11-import';
+import { IMPORT_PAIR_LABEL_PREFIX } from './pkcs11-import-ticket';
 import { Pkcs11KeyProviderConfig } from './pkcs11-key-provider.config';
+import { parsePkcs11KeyRef } from './pkcs11-uri';
 import { CreatedTestKey, Pkcs11TestKeys } from './testing/pkcs11-test-keys';
 
 /**
@@ -72,6 +79,16 @@ const contractFixture = (extra: Partial<Pkcs11KeyProviderConfig>) => async () =>
     { name: 'RSA-3072 pair', ref: rsa.ref, algorithm: 'RSA', sizeBits: 3072, maxPlaintextBytes: 318 },
   ],
   missingKeyRef: `pkcs11:token=${hsm.tokenLabel};object=no-such-key`,
+  // No `byok`: SoftHSM2 (every release) does CKM_RSA_PKCS_OAEP with SHA-1 only, so it cannot unwrap the port's
+  // SHA-256 formats inside the token, and the contract checks that getImportParameters says so with
+  // UnsupportedOperationError. The token-side import steps run below on SoftHSM2 with SHA-1 instead.
+  scratchKey: async () => admin.createAesKey({ label: `scratch-${randomBytes(6).toString('hex')}` }).ref,
+  admin: {
+    // What an HSM administrator does: C_SetAttributeValue of the usage flags, in a session of their own.
+    disable: async (ref: string) => admin.setUsage(parsePkcs11KeyRef(ref).object!, { encrypt: false, decrypt: false }),
+    enable: async (ref: string) => admin.setUsage(parsePkcs11KeyRef(ref).object!, { encrypt: true, decrypt: true }),
+  },
+  // PKCS#11 has no key versions: rotateKey must refuse with UnsupportedOperationError.
   rotates: false,
 });
 
@@ -390,6 +407,231 @@ describe('PKCS#11 adapter on SoftHSM2', () => {
       } finally {
         await fromFile.close();
       }
+    });
+  });
+});
+
+describe('BYOK import into SoftHSM2', () => {
+  const fresh = (what: string) => `${what}-${randomBytes(4).toString('hex')}`;
+  const refFor = (label: string) => `pkcs11:token=${hsm.tokenLabel};object=${label}`;
+  const target = (label: string) => ({ label, keyRef: refFor(label) });
+  const failure = async (promise: Promise<unknown>): Promise<unknown> =>
+    promise.then(
+      () => new Error('expected a failure, but it succeeded'),
+      (e: unknown) => e,
+    );
+  const refusal = async (promise: Promise<unknown>, rule: ImportRefusedError['rule']) => {
+    const e = await failure(promise);
+    expect(e).toBeInstanceOf(ImportRefusedError);
+    expect((e as ImportRefusedError).rule).toBe(rule);
+    return e as ImportRefusedError;
+  };
+  /** The pair behind an import token: its label carries the token's last 16 bytes. */
+  const pairLabel = (importToken: string) => `${IMPORT_PAIR_LABEL_PREFIX}${importToken.slice(-32)}`;
+
+  describe('through the adapter (RSAES-OAEP-SHA-256 as the port names it)', () => {
+    it('refuses up front with UnsupportedOperationError naming the token refusal (CKR_ARGUMENTS_BAD), leaving nothing on the token', async () => {
+      const logs: Array<Record<string, unknown>> = [];
+      const provider = new Pkcs11KeyProvider(config({ logger: { info: (o) => logs.push(o), warn: (o) => logs.push(o) } }));
+      try {
+        const before = admin.countAll();
+        for (const wrappingAlgorithm of ['RSAES_OAEP_SHA_256', 'RSA_AES_KEY_WRAP_SHA_256'] as const) {
+          const label = fresh('byok-target');
+          const e = await failure(provider.getImportParameters(refFor(label), { wrappingAlgorithm, wrappingKeySpec: 'RSA_3072' }));
+          expect(e).toBeInstanceOf(UnsupportedOperationError);
+          expect((e as UnsupportedOperationError).details).toMatchObject({ providerCode: 'CKR_ARGUMENTS_BAD', keyRef: refFor(label) });
+          const importing = provider.importKeyMaterial(refFor(label), { importToken: 'ab'.repeat(35), wrappingAlgorithm, wrappedKeyMaterial: randomBytes(424) });
+          await expect(importing).rejects.toBeInstanceOf(UnsupportedOperationError);
+          expect(admin.count(label)).toBe(0);
+        }
+        expect(admin.countAll()).toBe(before);
+        expect(logs.filter((l) => l.operation === 'import-probe').map((l) => l.providerCode)).toEqual(['CKR_ARGUMENTS_BAD', 'CKR_ARGUMENTS_BAD']);
+        expect(JSON.stringify(logs)).not.toContain(hsm.pin);
+      } finally {
+        await provider.close();
+      }
+    });
+
+    it('refuses import targets named by id=, or by nothing but a type, with InvalidKeyReferenceError before touching the token', async () => {
+      const provider = new Pkcs11KeyProvider(config());
+      try {
+        const request = { wrappingAlgorithm: 'RSAES_OAEP_SHA_256', wrappingKeySpec: 'RSA_3072' } as const;
+        await expect(provider.getImportParameters(`pkcs11:token=${hsm.tokenLabel};object=x;id=01`, request)).rejects.toBeInstanceOf(InvalidKeyReferenceError);
+        await expect(provider.getImportParameters(`pkcs11:token=${hsm.tokenLabel};object=x;type=private`, request)).rejects.toBeInstanceOf(InvalidKeyReferenceError);
+        await expect(provider.getImportParameters('', request)).rejects.toBeInstanceOf(InvalidKeyReferenceError);
+        await expect(provider.getImportParameters('pkcs11:token=other;object=x', request)).rejects.toBeInstanceOf(KeyNotFoundError);
+        const bogus = { wrappingAlgorithm: 'RSA_PKCS1_V1_5', wrappingKeySpec: 'RSA_2048' } as unknown as typeof request;
+        await expect(provider.getImportParameters(refFor('x'), bogus)).rejects.toBeInstanceOf(UnsupportedOperationError);
+      } finally {
+        await provider.close();
+      }
+    });
+  });
+
+  describe('token-side steps (Pkcs11KeyImporter) with OAEP-SHA-1, the only OAEP hash SoftHSM2 has', () => {
+    let clock = Date.now();
+    const importer = (oaepHash: ImportOaepHash = 'sha1', ttlMs = 3600_000) => new Pkcs11KeyImporter({ oaepHash, ttlMs, now: () => clock });
+    const kwp: ImportWrappingAlgorithm = 'RSA_AES_KEY_WRAP_SHA_256';
+    const wrapSha1 = (publicKeyPem: string, material: Buffer, algorithm = kwp) => wrapForImport(createPublicKey(publicKeyPem), algorithm, material, 'sha1');
+    const params = (imp: Pkcs11KeyImporter, label: string, wrappingKeySpec: 'RSA_3072' | 'RSA_4096' = 'RSA_3072') =>
+      admin.withRwSession((lib, s) => imp.createParameters(lib, s, target(label), { wrappingAlgorithm: kwp, wrappingKeySpec }));
+    const importing = (imp: Pkcs11KeyImporter, label: string, material: KeyMaterialImport) =>
+      admin.withRwSession(async (lib, s) => imp.importMaterial(lib, s, target(label), material));
+
+    it('probe: SHA-256 is refused by the token for both algorithms; with SHA-1, key wrap imports and bare OAEP cannot be size-checked', async () => {
+      await admin.withRwSession(async (lib, s) => {
+        for (const algorithm of ['RSAES_OAEP_SHA_256', kwp] as const) {
+          expect(await importer('sha256').probe(lib, s, algorithm)).toMatchObject({ supported: false, providerCode: 'CKR_ARGUMENTS_BAD' });
+        }
+        expect(await importer('sha1').probe(lib, s, kwp)).toEqual({ supported: true });
+        // SoftHSM2 records no CKA_VALUE_LEN for unwrapped keys, and a bare OAEP blob does not bound the length.
+        const oaep = await importer('sha1').probe(lib, s, 'RSAES_OAEP_SHA_256');
+        expect(oaep).toMatchObject({ supported: false });
+        expect((oaep as { reason: string }).reason).toMatch(/does not report the length/);
+      });
+    });
+
+    it('imports AES-256 material (RSA-3072 and RSA-4096 pairs): KCV matches, key is sensitive and non-extractable, the pair is gone, and the adapter wraps with it', async () => {
+      const provider = new Pkcs11KeyProvider(config());
+      try {
+        for (const spec of ['RSA_3072', 'RSA_4096'] as const) {
+          const label = fresh('imported');
+          const p = await params(importer(), label, spec);
+          expect(createPublicKey(p.publicKeyPem).asymmetricKeyDetails?.modulusLength).toBe(spec === 'RSA_4096' ? 4096 : 3072);
+          expect(admin.count(pairLabel(p.importToken))).toBe(2);
+          const material = randomBytes(32);
+          const imported = await importing(importer(), label, { importToken: p.importToken, wrappingAlgorithm: kwp, wrappedKeyMaterial: wrapSha1(p.publicKeyPem, material) });
+          expect(imported).toMatchObject({ sizeBits: 256, fingerprint: aesKeyCheckValue(material) });
+          expect(admin.count(pairLabel(p.importToken))).toBe(0);
+          expect(admin.count(label)).toBe(1);
+
+          const [sensitive, extractable, isPrivate, isToken, encrypt, decrypt, wrap, unwrap, derive] = admin.flags(label, pkcs11js.CKO_SECRET_KEY, [
+            pkcs11js.CKA_SENSITIVE, pkcs11js.CKA_EXTRACTABLE, pkcs11js.CKA_PRIVATE, pkcs11js.CKA_TOKEN, pkcs11js.CKA_ENCRYPT, pkcs11js.CKA_DECRYPT, pkcs11js.CKA_WRAP, pkcs11js.CKA_UNWRAP, pkcs11js.CKA_DERIVE,
+          ]);
+          expect({ sensitive, extractable, isPrivate, isToken, encrypt, decrypt, wrap, unwrap, derive }).toEqual({
+            sensitive: true, extractable: false, isPrivate: true, isToken: true, encrypt: true, decrypt: true, wrap: false, unwrap: false, derive: false,
+          });
+          const value = admin.attribute(label, pkcs11js.CKO_SECRET_KEY, pkcs11js.CKA_VALUE);
+          expect(value).toBeInstanceOf(Error);
+          expect(String((value as Error).message)).toContain('CKR_ATTRIBUTE_SENSITIVE');
+
+          const described = await provider.describeKey(refFor(label));
+          expect(described).toMatchObject({ algorithm: 'AES', state: 'enabled', fingerprint: aesKeyCheckValue(material) });
+          // The token holds the customer's bytes: the adapter's AES-GCM ciphertext opens with them.
+          const aad = Buffer.from('tenant-1');
+          const { ciphertext } = await provider.wrap(refFor(label), Buffer.from('l2 key'), aad);
+          const decipher = createDecipheriv('aes-256-gcm', material, ciphertext.subarray(0, 12));
+          decipher.setAAD(aad);
+          decipher.setAuthTag(ciphertext.subarray(-16));
+          expect(Buffer.concat([decipher.update(ciphertext.subarray(12, -16)), decipher.final()]).toString()).toBe('l2 key');
+          expect((await provider.proofOfPossession(refFor(label))).ok).toBe(true);
+        }
+      } finally {
+        await provider.close();
+      }
+    }, 60_000);
+
+    it('generates the import pair on the token: private half sensitive, non-extractable, unwrap only, not modifiable; CKA_END_DATE is the expiry day', async () => {
+      clock = Date.UTC(2030, 4, 17, 23, 59, 0);
+      try {
+        const p = await params(importer('sha1', 30_000), fresh('pair-check'));
+        expect(p.expiresAt.toISOString()).toBe('2030-05-17T23:59:30.000Z');
+        const label = pairLabel(p.importToken);
+        const [sensitive, extractable, unwrap, decrypt, sign, modifiable] = admin.flags(label, pkcs11js.CKO_PRIVATE_KEY, [
+          pkcs11js.CKA_SENSITIVE, pkcs11js.CKA_EXTRACTABLE, pkcs11js.CKA_UNWRAP, pkcs11js.CKA_DECRYPT, pkcs11js.CKA_SIGN, pkcs11js.CKA_MODIFIABLE,
+        ]);
+        expect({ sensitive, extractable, unwrap, decrypt, sign, modifiable }).toEqual({ sensitive: true, extractable: false, unwrap: true, decrypt: false, sign: false, modifiable: false });
+        expect(String(admin.attribute(label, pkcs11js.CKO_PUBLIC_KEY, pkcs11js.CKA_END_DATE))).toBe('20300517');
+        expect(admin.attribute(label, pkcs11js.CKO_PRIVATE_KEY, pkcs11js.CKA_ID)).toEqual(Buffer.from(p.importToken, 'hex'));
+        admin.destroy(label);
+      } finally {
+        clock = Date.now();
+      }
+    });
+
+    it('refuses expired parameters to the second (rule expired) and destroys their pair', async () => {
+      const label = fresh('expiring');
+      clock = Date.now();
+      const imp = importer('sha1', 1000);
+      const p = await params(imp, label);
+      const material = { importToken: p.importToken, wrappingAlgorithm: kwp, wrappedKeyMaterial: wrapSha1(p.publicKeyPem, randomBytes(32)) };
+      clock = p.expiresAt.getTime();
+      await refusal(importing(imp, label, material), 'expired');
+      expect(admin.count(pairLabel(p.importToken))).toBe(0);
+      expect(admin.count(label)).toBe(0);
+      clock = Date.now();
+    });
+
+    it("refuses another pair's token, an edited token, a wrong algorithm and a reused token (rule mismatch); the right token still imports", async () => {
+      const a = fresh('target-a');
+      const b = fresh('target-b');
+      const imp = importer();
+      const pa = await params(imp, a);
+      const pb = await params(imp, b);
+      const materialA = wrapSha1(pa.publicKeyPem, randomBytes(32));
+      await refusal(importing(imp, a, { importToken: pb.importToken, wrappingAlgorithm: kwp, wrappedKeyMaterial: wrapSha1(pb.publicKeyPem, randomBytes(32)) }), 'mismatch');
+      const later = Buffer.from(pa.importToken, 'hex');
+      later.writeBigUInt64BE(later.readBigUInt64BE(3) + 3600n, 3);
+      await refusal(importing(imp, a, { importToken: later.toString('hex'), wrappingAlgorithm: kwp, wrappedKeyMaterial: materialA }), 'mismatch');
+      await refusal(importing(imp, a, { importToken: pa.importToken, wrappingAlgorithm: 'RSAES_OAEP_SHA_256', wrappedKeyMaterial: materialA }), 'mismatch');
+      await refusal(importing(imp, a, { importToken: 'not-a-token', wrappingAlgorithm: kwp, wrappedKeyMaterial: materialA }), 'mismatch');
+      expect(admin.count(pairLabel(pa.importToken))).toBe(2);
+
+      await importing(imp, a, { importToken: pa.importToken, wrappingAlgorithm: kwp, wrappedKeyMaterial: materialA });
+      const again = fresh('target-a-again');
+      await refusal(importing(imp, again, { importToken: pa.importToken, wrappingAlgorithm: kwp, wrappedKeyMaterial: materialA }), 'mismatch');
+      expect(admin.count(b)).toBe(0);
+      admin.destroy(pairLabel(pb.importToken));
+    });
+
+    it('refuses a label already taken (rule state), both for new parameters and at import time', async () => {
+      const taken = admin.createAesKey({ label: fresh('taken') });
+      await refusal(params(importer(), taken.label), 'state');
+
+      const label = fresh('raced');
+      const imp = importer();
+      const p = await params(imp, label);
+      admin.createAesKey({ label });
+      await refusal(importing(imp, label, { importToken: p.importToken, wrappingAlgorithm: kwp, wrappedKeyMaterial: wrapSha1(p.publicKeyPem, randomBytes(32)) }), 'state');
+      expect(admin.count(label)).toBe(1);
+      admin.destroy(pairLabel(p.importToken));
+    });
+
+    it('refuses corrupted and short-key blobs (corrupted, key-size) without leaving an object behind; the parameters stay usable', async () => {
+      const label = fresh('picky');
+      const imp = importer();
+      const p = await params(imp, label);
+      const before = admin.countAll();
+      const good = wrapSha1(p.publicKeyPem, randomBytes(32));
+      for (const at of [10, good.length - 5]) {
+        const bad = Buffer.from(good);
+        bad[at] ^= 0x40;
+        await refusal(importing(imp, label, { importToken: p.importToken, wrappingAlgorithm: kwp, wrappedKeyMaterial: bad }), 'corrupted');
+      }
+      await refusal(importing(imp, label, { importToken: p.importToken, wrappingAlgorithm: kwp, wrappedKeyMaterial: Buffer.alloc(0) }), 'corrupted');
+      await refusal(importing(imp, label, { importToken: p.importToken, wrappingAlgorithm: kwp, wrappedKeyMaterial: good.subarray(0, good.length - 8) }), 'corrupted');
+      const other = await params(imp, fresh('elsewhere'));
+      await refusal(importing(imp, label, { importToken: p.importToken, wrappingAlgorithm: kwp, wrappedKeyMaterial: wrapSha1(other.publicKeyPem, randomBytes(32)) }), 'corrupted');
+      admin.destroy(pairLabel(other.importToken));
+      for (const bytes of [16, 24, 31]) {
+        await refusal(importing(imp, label, { importToken: p.importToken, wrappingAlgorithm: kwp, wrappedKeyMaterial: wrapSha1(p.publicKeyPem, randomBytes(bytes)) }), 'key-size');
+      }
+      expect(admin.countAll()).toBe(before);
+      const material = randomBytes(32);
+      const imported = await importing(imp, label, { importToken: p.importToken, wrappingAlgorithm: kwp, wrappedKeyMaterial: wrapSha1(p.publicKeyPem, material) });
+      expect(imported.fingerprint).toBe(aesKeyCheckValue(material));
+    }, 60_000);
+
+    it('the SHA-256 blobs customers make (byok-wrap) are what the adapter would hand the token: SoftHSM2 refuses them as a mechanism it lacks, never as corrupted', async () => {
+      const label = fresh('sha256-blob');
+      const imp = importer('sha256');
+      const p = await params(imp, label);
+      const wrappedKeyMaterial = wrapKeyMaterialForImport({ publicKeyPem: p.publicKeyPem, wrappingAlgorithm: kwp, keyMaterial: randomBytes(32) });
+      const e = await failure(importing(imp, label, { importToken: p.importToken, wrappingAlgorithm: kwp, wrappedKeyMaterial }));
+      expect(e).toBeInstanceOf(UnsupportedOperationError);
+      expect((e as UnsupportedOperationError).details.providerCode).toBe('CKR_ARGUMENTS_BAD');
+      expect(admin.count(label)).toBe(0);
+      admin.destroy(pairLabel(p.importToken));
     });
   });
 });

@@ -139,7 +139,7 @@ function rsaFingerprint(lib: Lib, session: Buffer, handle: Buffer): string {
   return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
 }
 
-function findObjects(lib: Lib, session: Buffer, template: pkcs11js.Template): Buffer[] {
+export function findObjects(lib: Lib, session: Buffer, template: pkcs11js.Template): Buffer[] {
   lib.C_FindObjectsInit(session, template);
   try {
     const found: Buffer[] = [];

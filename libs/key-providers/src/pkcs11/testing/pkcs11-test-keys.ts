@@ -149,6 +149,65 @@ export class Pkcs11TestKeys {
     });
   }
 
+  /** Token objects with this label, of any class. */
+  count(label: string): number {
+    return this.withSession((lib, session) => this.objects(lib, session, label).length);
+  }
+
+  /** Every object on the token the user can see, to check an operation left nothing behind. */
+  countAll(): number {
+    return this.withSession((lib, session) => {
+      lib.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_TOKEN, value: true }]);
+      try {
+        return lib.C_FindObjects(session, 4096).length;
+      } finally {
+        lib.C_FindObjectsFinal(session);
+      }
+    });
+  }
+
+  /** Boolean attributes of the one object of class `cls` labelled `label`, in the order asked. */
+  flags(label: string, cls: number, types: number[]): boolean[] {
+    return this.withSession((lib, session) => {
+      const found = this.objects(lib, session, label, cls);
+      if (found.length !== 1) throw new Error(`${found.length} objects of class ${cls} labelled ${label}`);
+      return lib.C_GetAttributeValue(session, found[0], types.map((type) => ({ type }))).map((a) => a.value.length > 0 && a.value[0] !== 0);
+    });
+  }
+
+  /** The raw value of one attribute (tests check what a token refuses to reveal, too: the error is returned). */
+  attribute(label: string, cls: number, type: number): Buffer | Error {
+    return this.withSession((lib, session) => {
+      const found = this.objects(lib, session, label, cls);
+      if (found.length !== 1) throw new Error(`${found.length} objects of class ${cls} labelled ${label}`);
+      try {
+        return lib.C_GetAttributeValue(session, found[0], [{ type }])[0].value;
+      } catch (e) {
+        return e as Error;
+      }
+    });
+  }
+
+  /** A read-write session logged in as the user, for tests that drive token-side steps themselves. */
+  async withRwSession<T>(fn: (lib: pkcs11js.PKCS11, session: Buffer) => Promise<T>): Promise<T> {
+    if (this.released) throw new Error('Pkcs11TestKeys is closed');
+    this.module.ensureInitialized();
+    const { lib } = this.module;
+    const slot = lib.C_GetSlotList(true).find((s) => lib.C_GetTokenInfo(s).label.trimEnd() === this.options.tokenLabel);
+    if (!slot) throw new Error(`no token labelled ${this.options.tokenLabel}`);
+    const session = lib.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    try {
+      try {
+        lib.C_Login(session, pkcs11js.CKU_USER, this.options.pin);
+      } catch (e) {
+        if ((e as { code?: number }).code !== pkcs11js.CKR_USER_ALREADY_LOGGED_IN) throw e;
+      }
+      return await fn(lib, session);
+    } finally {
+      lib.C_CloseSession(session);
+    }
+  }
+
   close(): void {
     if (this.released) return;
     this.released = true;
