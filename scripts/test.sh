@@ -32,6 +32,10 @@ deploy/local/kafka.sh fetch >/dev/null
 
 # SoftHSM2 (Debian) for the PKCS#11 suites; the script installs it when missing and we are root.
 deploy/local/softhsm.sh module >/dev/null
+# rsyslog + rsyslog-gnutls (Debian) for the syslog SIEM sink suites (a real receiver over TCP and TLS).
+deploy/local/rsyslog.sh install >/dev/null
+# local-kms, the AWS KMS emulator, built once from its Go module with the Go toolchain.
+deploy/local/local-kms.sh fetch >/dev/null
 
 echo "== type check"
 npx tsc --noEmit -p tsconfig.json

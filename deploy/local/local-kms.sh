@@ -33,6 +33,10 @@ die() { echo "local-kms.sh: $*" >&2; exit 1; }
 fetch() {
   [ -x "$binary" ] && [ -f "$cache/.complete" ] && return 0
   export PATH="$PATH:/usr/local/go/bin"
+  if ! command -v go >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "go not found: installing Debian's golang-go to build local-kms once" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q golang-go >&2 || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q golang-go >&2; }
+  fi
   command -v go >/dev/null 2>&1 || die "go not found (looked in PATH and /usr/local/go/bin): needed once to build local-kms $version"
   mkdir -p "$cache_root"
   exec 9>"$cache.lock"
