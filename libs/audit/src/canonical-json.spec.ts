@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { runInNewContext } from 'node:vm';
+import fc from 'fast-check';
 import { canonicalBytes, canonicalize, canonicalizeWithout, CanonicalJsonError } from './canonical-json';
 
 /** IEEE 754 double from its 16 hex digits, as RFC 8785 Appendix B lists them. */
@@ -119,6 +120,24 @@ describe('canonicalize (RFC 8785)', () => {
   ])('refuses %s with a clear error', (_, value, message) => {
     expect(() => canonicalize(value)).toThrow(CanonicalJsonError);
     expect(() => canonicalize(value)).toThrow(message);
+  });
+
+  it('gives the same text on the quick path and on the careful one (taken beyond 100 levels of nesting), for any JSON value', () => {
+    const reference = (v: unknown): string =>
+      v === null || typeof v !== 'object'
+        ? JSON.stringify(v)
+        : Array.isArray(v)
+          ? `[${v.map(reference).join(',')}]`
+          : `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${reference((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    const deep = (v: unknown): unknown => Array.from({ length: 102 }).reduce<unknown>((inner) => [inner], v);
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const text = canonicalize(value);
+        expect(text).toBe(reference(value));
+        expect(canonicalize(deep(value))).toBe('['.repeat(102) + text + ']'.repeat(102));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('refuses cycles but accepts the same object twice', () => {

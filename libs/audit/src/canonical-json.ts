@@ -27,7 +27,7 @@ export class CanonicalJsonError extends Error {
 
 /** The canonical form as a string; hash or sign its UTF-8 encoding (see {@link canonicalBytes}). */
 export function canonicalize(value: unknown): string {
-  return serialize(value, new Walk(), undefined);
+  return quick(value, 0, undefined) ?? serialize(value, new Walk(), undefined);
 }
 
 /** The canonical form, UTF-8 encoded. */
@@ -40,7 +40,7 @@ export function canonicalBytes(value: unknown): Buffer {
  * without copying the object.
  */
 export function canonicalizeWithout(value: Record<string, unknown>, omitKey: string): string {
-  return serialize(value, new Walk(), omitKey);
+  return quick(value, 0, omitKey) ?? serialize(value, new Walk(), omitKey);
 }
 
 /** A JSON string literal for a well-formed string: JCS and JSON.stringify agree on the escaping. */
@@ -49,6 +49,60 @@ export function canonicalString(value: string): string {
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Deeper than this, the quick walk hands over to the careful one (which also tells a cycle from deep nesting). */
+const QUICK_DEPTH = 100;
+
+/**
+ * The same output as {@link serialize} without its bookkeeping (path, ancestors), for the common case: plain JSON
+ * values. Returns undefined as soon as anything needs the careful walk (a value to refuse with its path, toJSON,
+ * deep nesting that may be a cycle), which then starts over; verification canonicalises every event, so this is
+ * its hot path.
+ */
+function quick(value: unknown, depth: number, omitKey: string | undefined): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return quickString(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : undefined;
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object': {
+      if (value === null) return 'null';
+      if (depth > QUICK_DEPTH || typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined;
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          const item = quick(value[i], depth + 1, undefined);
+          if (item === undefined) return undefined;
+          out += i === 0 ? item : ',' + item;
+        }
+        return out + ']';
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== null && Object.getPrototypeOf(proto) !== null) return undefined;
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record).sort();
+      let out = '{';
+      for (const key of keys) {
+        const member = record[key];
+        if (member === undefined || key === omitKey) continue;
+        const name = quickString(key);
+        const text = name === undefined ? undefined : quick(member, depth + 1, undefined);
+        if (text === undefined) return undefined;
+        out += (out.length === 1 ? '' : ',') + name + ':' + text;
+      }
+      return out + '}';
+    }
+    default:
+      return undefined;
+  }
+}
+
+function quickString(value: string): string | undefined {
+  if (!NEEDS_CARE.test(value)) return '"' + value + '"';
+  return LONE_SURROGATE.test(value) ? undefined : JSON.stringify(value);
+}
 
 /** Where the walk is: kept as a stack of segments so the path string is only built for an error message. */
 class Walk {
@@ -62,7 +116,12 @@ class Walk {
   }
 }
 
+/** Anything JSON.stringify would escape, or a surrogate: only such strings need the careful path. */
+const NEEDS_CARE = /["\\\u0000-\u001f\uD800-\uDFFF]/;
+
 function stringLiteral(value: string, walk: Walk | undefined): string {
+  // Verification canonicalises every string of every event; most need no escaping at all.
+  if (!NEEDS_CARE.test(value)) return '"' + value + '"';
   if (LONE_SURROGATE.test(value)) {
     const message = 'string contains a lone surrogate (not I-JSON)';
     if (walk) walk.fail(message);

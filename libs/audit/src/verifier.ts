@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '@cmk/event-store';
+import type { Position, RecordedEvent } from '@cmk/event-store/event-store.port';
 import { checkpointPayload, checkpointShapeProblem, SignedCheckpoint, VerifySignature } from './checkpoint';
 import { ChainHead, ChainProblemKind, checkLink, isChainProblem } from './hash-chain';
 import { leafHash, MerkleAccumulator } from './merkle';
@@ -59,7 +59,7 @@ type Failure = Omit<LogReport, 'ok' | 'eventsVerified' | 'checkpointsVerified'>;
 
 /** Incremental form of {@link verifyLog}: push events in global order, then finish. */
 export class LogVerifier {
-  private readonly heads = new Map<string, ChainHead>();
+  private readonly heads = new Map<string, ChainHead & { position: Position }>();
   private readonly tree = new MerkleAccumulator();
   /** Checkpoints by ascending treeSize, each with its index in the caller's array. */
   private readonly pending: { index: number; checkpoint: SignedCheckpoint }[];
@@ -99,9 +99,15 @@ export class LogVerifier {
     this.lastPosition = position;
     this.firstUnproven ??= position;
 
-    const result = checkLink(this.heads.get(event.streamName), event);
-    if (isChainProblem(result)) return this.fail({ kind: result.kind, firstBadPosition: position, problem: `${where} ${result.detail}` });
-    this.heads.set(event.streamName, result);
+    const head = this.heads.get(event.streamName);
+    const result = checkLink(head, event);
+    if (isChainProblem(result)) {
+      if (result.atHead && head) {
+        return this.fail({ kind: result.kind, firstBadPosition: head.position, problem: `event at position ${head.position} (${event.streamName}@${head.revision}) ${result.detail}` });
+      }
+      return this.fail({ kind: result.kind, firstBadPosition: position, problem: `${where} ${result.detail}` });
+    }
+    this.heads.set(event.streamName, { ...result, position });
 
     this.tree.appendLeafHash(leafHash(Buffer.from(result.hash, 'hex')));
     return this.checkDueCheckpoints();

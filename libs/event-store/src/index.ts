@@ -1,5 +1,7 @@
 export * from './event-store.port';
 export { deriveEventId } from './event-id';
+export { appendDigest } from './audit-chain';
+export { eventsInGlobalOrder } from './read-all-events';
 
 export { openDatabase } from './postgres/database';
 export type { Database, DatabaseConfig } from './postgres/database';

@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '@cmk/event-store';
+import type { RecordedEvent } from '@cmk/event-store/event-store.port';
 import { AUDIT_METADATA_KEY, AuditFields, chainFields } from '../hash-chain';
 
 /** What a test says about an event; stream names and revisions follow from the order given. */

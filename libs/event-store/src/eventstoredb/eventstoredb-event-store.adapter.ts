@@ -12,6 +12,8 @@ import {
   type AppendExpectedRevision,
   type ResolvedEvent,
 } from '@eventstore/db-client';
+import { AUDIT_METADATA_KEY, auditFieldsOf, CHAIN_ALG, GENESIS_HASH, linkHash } from '@cmk/audit/hash-chain';
+import { appendDigest, StoredContent, storedContentOf } from '../audit-chain';
 import { deriveEventId } from '../event-id';
 import {
   ConcurrencyError,
@@ -57,6 +59,10 @@ interface CommandIndexEntry {
 
 /** Largest append accepted: the server's default MaxAppendSize (1 MiB). */
 const MAX_APPEND_BYTES = 1024 * 1024;
+/** How far back a re-send with 'any' or 'stream_exists' is looked for (the server's own check is bounded too). */
+const RESEND_WINDOW = 64;
+/** Writers racing on one stream with 'any' each win a round; this bounds a writer that never does. */
+const MAX_RELINK_ATTEMPTS = 1_000;
 
 /**
  * The EventStore port on EventStoreDB (or KurrentDB) over gRPC with `@eventstore/db-client`.
@@ -73,6 +79,7 @@ const MAX_APPEND_BYTES = 1024 * 1024;
  *   delivered), re-subscribing with back-off after a dropped connection from the last event received, so the
  *   handler sees no gap and no duplicate.
  * - Checkpoints for consumers without a database: `checkpoint_<consumer>` streams with $maxCount 1.
+ * - Hash chain (libs/audit/src/hash-chain.ts): linked here against the stream's last event, see appendChained.
  */
 export class EventStoreDbEventStore implements EventStore {
   readonly checkpoints: CheckpointStore;
@@ -93,19 +100,18 @@ export class EventStoreDbEventStore implements EventStore {
     assertAuditStreamName(streamName);
     if (events.length === 0) throw new RangeError('an append needs at least one event');
     events.forEach(assertEventShape);
+    const contents = events.map((event, i) => storedContentOf(event, i));
+    const digests = contents.map((content) => appendDigest(streamName, content));
     const { commandId, expectedRevision } = options;
     if (commandId !== undefined) {
       const earlier = await this.lookupCommand(commandId);
       if (earlier) return earlier;
     }
     const ids = events.map((event, i) => event.id ?? (commandId !== undefined ? deriveEventId(commandId, i) : randomUUID()));
-    const data = events.map((event, i) => jsonEvent({ id: ids[i], type: event.type, data: (event.data ?? null) as never, metadata: (event.metadata ?? {}) as never }));
-    const bytes = data.reduce((sum, e) => sum + Buffer.byteLength(JSON.stringify(e.data)) + Buffer.byteLength(JSON.stringify(e.metadata ?? {})), 0);
-    if (bytes > MAX_APPEND_BYTES) throw new RangeError(`append of ${bytes} bytes exceeds the ${MAX_APPEND_BYTES}-byte limit`);
 
     let result;
     try {
-      result = await this.client.appendToStream(streamName, data, { expectedRevision: toEsdbExpected(expectedRevision) });
+      result = await this.appendChained(streamName, contents, ids, digests, expectedRevision, event0IdMayRepeat(events, commandId));
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) {
         if (commandId !== undefined) {
@@ -129,6 +135,44 @@ export class EventStoreDbEventStore implements EventStore {
       if (indexed) return indexed;
     }
     return resultOf(recorded, duplicate);
+  }
+
+  /**
+   * Appends with the hash chain linked to the event the append really follows. The server cannot link, so the
+   * adapter reads the stream's last event, links to it, and makes the append conditional on exactly that revision.
+   * For 'any' and 'stream_exists' a conflict only means another writer got in between: read again and re-link.
+   * Re-sends are recognised as the server would for the caller's expected revision: an exact one is passed on
+   * unchanged when it does not match (the server then answers duplicate or wrong expected version and writes
+   * nothing); for 'any' and 'stream_exists' the ids are looked for among the stream's last events and, when found,
+   * the append is sent conditional on the revision before them, so the server answers it as the duplicate it is.
+   */
+  private async appendChained(streamName: string, contents: StoredContent[], ids: string[], digests: string[], expected: ExpectedRevision, idsMayRepeat: boolean) {
+    const loose = expected === 'any' || expected === 'stream_exists';
+    for (let attempt = 1; ; attempt++) {
+      const tail = await this.readStream(streamName, { direction: 'backwards', maxCount: loose && idsMayRepeat ? RESEND_WINDOW : 1 });
+      const current = tail.length > 0 ? tail[0].revision : -1;
+      let conditional: AppendExpectedRevision = toEsdbExpected(expected);
+      let relinkOnConflict = false;
+      if (loose) {
+        const original = idsMayRepeat ? tail.find((event) => event.id === ids[0]) : undefined;
+        if (original) conditional = original.revision === 0 ? 'no_stream' : BigInt(original.revision - 1);
+        else if (current >= 0 || expected === 'any') [conditional, relinkOnConflict] = [current < 0 ? 'no_stream' : BigInt(current), true];
+      }
+      let prevHash = tail.length > 0 ? auditFieldsOf(tail[0])?.hash ?? GENESIS_HASH : GENESIS_HASH;
+      const data = contents.map((content, i) => {
+        const audit = { alg: CHAIN_ALG, prevHash, hash: linkHash(prevHash, Buffer.from(digests[i], 'hex')) };
+        prevHash = audit.hash;
+        return jsonEvent({ id: ids[i], type: content.type, data: content.data as never, metadata: { ...content.metadata, [AUDIT_METADATA_KEY]: audit } as never });
+      });
+      const bytes = data.reduce((sum, e) => sum + Buffer.byteLength(JSON.stringify(e.data)) + Buffer.byteLength(JSON.stringify(e.metadata ?? {})), 0);
+      if (bytes > MAX_APPEND_BYTES) throw new RangeError(`append of ${bytes} bytes exceeds the ${MAX_APPEND_BYTES}-byte limit`);
+      try {
+        return await this.client.appendToStream(streamName, data, { expectedRevision: conditional });
+      } catch (error) {
+        if (error instanceof WrongExpectedVersionError && relinkOnConflict && attempt < MAX_RELINK_ATTEMPTS) continue;
+        throw error;
+      }
+    }
   }
 
   async readStream(streamName: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -270,6 +314,11 @@ export class EventStoreDbEventStore implements EventStore {
       return same ? null : earlier;
     }
   }
+}
+
+/** Ids derived from a command id or given by the caller can name events already written; random ones cannot. */
+function event0IdMayRepeat(events: NewEvent[], commandId: string | undefined): boolean {
+  return commandId !== undefined || events[0].id !== undefined;
 }
 
 function assertEventShape(event: NewEvent, index: number): void {

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventStoreDBClient, jsonEvent } from '@eventstore/db-client';
+import { auditFieldsOf, GENESIS_HASH, verifyStreamChain } from '@cmk/audit/hash-chain';
 import { EventStoreDbDouble } from '../../../../test/doubles/eventstoredb/eventstoredb-double';
 import { deriveEventId } from '../event-id';
 import type { RecordedEvent } from '../event-store.port';
@@ -139,6 +140,30 @@ describe('EventStoreDbEventStore on the gRPC double', () => {
     expect(again.duplicate).toBe(true);
     expect(again.events).toEqual(first.events);
     expect(await store.readStream(stream)).toHaveLength(1);
+  });
+
+  it("recognises a re-send with 'any' whose index write was lost, instead of chaining a second copy", async () => {
+    const stream = `dupany-${randomUUID()}`;
+    const commandId = randomUUID();
+    await store.append(stream, [{ type: 'Tested', data: { i: 0 } }], { expectedRevision: 'no_stream' });
+    // What a crash after the append and before the index write leaves behind, written by this adapter's chain.
+    const original = await store.append(stream, [{ id: deriveEventId(commandId, 0), type: 'Tested', data: { i: 1 } }], { expectedRevision: 'any' });
+    await store.append(stream, [{ type: 'Tested', data: { i: 2 } }], { expectedRevision: 'any' });
+    const again = await store.append(stream, [{ type: 'Tested', data: { i: 1 } }], { expectedRevision: 'any', commandId });
+    expect(again.duplicate).toBe(true);
+    expect(again.events).toEqual(original.events);
+    const read = await store.readStream(stream);
+    expect(read).toHaveLength(3);
+    expect(verifyStreamChain(read)).toMatchObject({ ok: true });
+  });
+
+  it('restarts the chain from genesis after an event another client wrote without chain fields, so the verifier names that event', async () => {
+    const stream = `unchained-${randomUUID()}`;
+    await store.append(stream, [{ type: 'Tested', data: {} }], { expectedRevision: 'no_stream' });
+    await raw.appendToStream(stream, jsonEvent({ type: 'Sneaked', data: {} }), { expectedRevision: 0n });
+    const next = await store.append(stream, [{ type: 'Tested', data: {} }], { expectedRevision: 1 });
+    expect(auditFieldsOf(next.events[0])).toMatchObject({ prevHash: GENESIS_HASH });
+    expect(verifyStreamChain(await store.readStream(stream))).toMatchObject({ ok: false, kind: 'missing-chain-fields', revision: 1 });
   });
 
   it('refuses retention, truncation and ACL metadata on audit streams, and writes to system streams', async () => {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { AUDIT_METADATA_KEY } from '@cmk/audit/hash-chain';
 import type { EventMetadata, ExpectedRevision, NewEvent, RecordedEvent } from '../event-store.port';
+import { appendDigest, storedContentOf } from '../audit-chain';
 import { deriveEventId } from '../event-id';
 import type { PendingAppend } from './append-batcher';
 import type { EventRow } from './event-rows';
@@ -7,21 +9,21 @@ import type { EventRow } from './event-rows';
 /** A row of the append function (see append-function.sql.ts). */
 export type AppendRow = EventRow & { append_index: number; outcome: 'appended' | 'duplicate' | 'conflict'; actual_revision: string | null };
 
-type WireEvent = { id: string; type: string; data: unknown; metadata: EventMetadata };
+type WireEvent = { id: string; type: string; data: unknown; metadata: EventMetadata; digest: string };
 
-/** The events as the append function takes them. Ids: explicit, else derived from the command id, else random. */
-export function eventsJsonOf(events: NewEvent[], commandId: string | undefined): string {
+/**
+ * The events as the append function takes them. Ids: explicit, else derived from the command id, else random.
+ * `digest` is the content digest of the event's JSON form, which the function links into the stream's hash chain.
+ */
+export function eventsJsonOf(streamName: string, events: NewEvent[], commandId: string | undefined): string {
   if (events.length === 0) throw new RangeError('append needs at least one event');
-  const wire: WireEvent[] = events.map((event, i) => {
+  const wire = events.map((event, i) => {
     if (typeof event.type !== 'string' || event.type === '') throw new TypeError(`event ${i} needs a non-empty type`);
-    return {
-      id: event.id ?? (commandId !== undefined ? deriveEventId(commandId, i) : randomUUID()),
-      type: event.type,
-      data: event.data ?? null,
-      metadata: event.metadata ?? {},
-    };
+    const content = storedContentOf(event, i);
+    const id = event.id ?? (commandId !== undefined ? deriveEventId(commandId, i) : randomUUID());
+    return JSON.stringify({ id, ...content, digest: appendDigest(streamName, content) } satisfies WireEvent);
   });
-  return JSON.stringify(wire);
+  return `[${wire.join(',')}]`;
 }
 
 export function expectedRevisionOf(expected: ExpectedRevision): Pick<PendingAppend, 'expected' | 'revision'> {
@@ -39,7 +41,10 @@ export function rowsPerAppend(rows: AppendRow[], appends: number): AppendRow[][]
   return results;
 }
 
-/** The appended events as stored: their JSON form (Dates became strings, undefined vanished), not the input. */
+/**
+ * The appended events as stored: their JSON form (Dates became strings, undefined vanished), not the input, with
+ * the chain fields the function added (for appended rows it returns only those in the metadata column).
+ */
 export function appendedEvents(streamName: string, eventsJson: string, rows: AppendRow[]): RecordedEvent[] {
   const stored = new Map((JSON.parse(eventsJson) as WireEvent[]).map((event) => [event.id, event]));
   return rows.map((row) => {
@@ -51,7 +56,7 @@ export function appendedEvents(streamName: string, eventsJson: string, rows: App
       position: BigInt(row.global_position),
       type: event.type,
       data: event.data,
-      metadata: event.metadata,
+      metadata: { ...event.metadata, [AUDIT_METADATA_KEY]: row.metadata },
       recordedAt: row.recorded_at,
     };
   });

@@ -74,7 +74,7 @@ export class PostgresEventStore implements EventStore {
     this.assertOpen();
     assertStreamName(streamName);
     const { expectedRevision, commandId } = options;
-    const eventsJson = eventsJsonOf(events, commandId);
+    const eventsJson = eventsJsonOf(streamName, events, commandId);
     const pending: PendingAppend = { streamName, ...expectedRevisionOf(expectedRevision), commandId: commandId ?? null, eventsJson };
     let rows: AppendRow[];
     try {

@@ -4,6 +4,7 @@ import { freshSchemaName, testDatabaseUrl } from '@cmk/testing';
 import { describeEventStoreContract } from '../testing/event-store.contract';
 import { appendsJson } from './append-batcher';
 import { appendCallSql } from './append-function.sql';
+import { eventsJsonOf } from './append-rows';
 import { casCheckpoint, readCheckpoint } from './checkpoints';
 import { migrateEventStore } from './migrations';
 import { PostgresEventStore } from './postgres-event-store.adapter';
@@ -179,8 +180,9 @@ describe('PostgresEventStore on PostgreSQL', () => {
     /** Appends by calling the function on another pool, as another process would: no in-process signal. */
     async function appendElsewhere(pool: Pool, schema: string, notify: boolean): Promise<string> {
       const id = randomUUID();
-      const eventsJson = JSON.stringify([{ id, type: 'Created', data: {} }]);
-      await pool.query(appendCallSql(schema), [appendsJson([{ streamName: `t-${randomUUID()}`, expected: 'no_stream', revision: null, commandId: null, eventsJson }]), notify]);
+      const streamName = `t-${randomUUID()}`;
+      const eventsJson = eventsJsonOf(streamName, [{ id, type: 'Created', data: {} }], undefined);
+      await pool.query(appendCallSql(schema), [appendsJson([{ streamName, expected: 'no_stream', revision: null, commandId: null, eventsJson }]), notify]);
       return id;
     }
 

@@ -1,6 +1,7 @@
 import { appendContract } from './contract/append.contract';
 import { checkpointsContract } from './contract/checkpoints.contract';
 import { concurrencyContract } from './contract/concurrency.contract';
+import { hashChainContract } from './contract/hash-chain.contract';
 import type { ContractFactory, ContractSubject } from './contract/contract-subject';
 import { idempotencyContract } from './contract/idempotency.contract';
 import { readAllContract } from './contract/read-all.contract';
@@ -44,6 +45,7 @@ export function describeEventStoreContract(name: string, factory: ContractFactor
     subscriptionContract(subject);
     checkpointsContract(subject);
     concurrencyContract(subject, { lateCommit: options.lateCommit ?? false });
+    hashChainContract(subject);
 
     it('answers ping', async () => {
       await expect(subject().store.ping()).resolves.toBeUndefined();

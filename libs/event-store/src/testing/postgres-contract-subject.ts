@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { NewEvent } from '../event-store.port';
 import type { ContractSubject, HeldAppend } from './event-store.contract';
 import { appendCallSql } from '../postgres/append-function.sql';
 import { appendsJson } from '../postgres/append-batcher';
+import { eventsJsonOf } from '../postgres/append-rows';
 import { quoteIdentifier } from '../postgres/identifiers';
 import { migrateEventStore } from '../postgres/migrations';
 import { PostgresEventStore } from '../postgres/postgres-event-store.adapter';
@@ -31,7 +31,7 @@ export async function holdAppendOpen(pool: Pool, schema: string, streamName: str
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const eventsJson = JSON.stringify(events.map((e) => ({ id: e.id ?? randomUUID(), type: e.type, data: e.data ?? null, metadata: e.metadata ?? {} })));
+    const eventsJson = eventsJsonOf(streamName, events, undefined);
     await client.query(appendCallSql(schema), [appendsJson([{ streamName, expected: 'any', revision: null, commandId: null, eventsJson }]), false]);
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -30,9 +30,11 @@ export function appendContract(subject: CurrentSubject): void {
       expect(read).toEqual(result.events);
       expect(read[0].streamName).toBe(stream);
       expect(read[0].data).toEqual({ name: 'ünïcødé ✓', list: [1, 2.5, null, { deep: true }], empty: {} });
-      // Metadata is stored as given: nothing added, nothing dropped.
-      expect(read[0].metadata).toEqual(metadata);
-      expect(read[1].metadata).toEqual({});
+      // Metadata is stored as given, nothing dropped; the only addition is the hash chain's reserved member.
+      const { audit, ...given } = read[0].metadata;
+      expect(given).toEqual(metadata);
+      expect(audit).toEqual({ alg: 'sha256', prevHash: expect.stringMatching(/^0{64}$/), hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(Object.keys(read[1].metadata)).toEqual(['audit']);
       expect(read[2].data).toBeNull();
       expect(read[0].recordedAt).toBeInstanceOf(Date);
       expect(await store.streamRevision(stream)).toBe(2);
