@@ -8,6 +8,8 @@ export const ExitCode = {
   policy: 5,
   auth: 6,
   unavailable: 7,
+  /** A signature, proof or hash chain did not verify: the evidence is not trustworthy. */
+  verification: 8,
 } as const;
 
 export class CliError extends Error {

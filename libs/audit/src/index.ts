@@ -4,3 +4,7 @@ export * from './merkle';
 export * from './checkpoint';
 export * from './ed25519';
 export * from './verifier';
+export * from './audit-leaf';
+export * from './checkpoint-signer';
+export * from './sinks';
+export * from './chain-verifier';

@@ -51,6 +51,11 @@ CREATE INDEX IF NOT EXISTS audit_stream ON ${s}.audit_index (stream_name, positi
 CREATE INDEX IF NOT EXISTS audit_type ON ${s}.audit_index (type, position);
 CREATE INDEX IF NOT EXISTS audit_actor ON ${s}.audit_index (actor_subject, position);
 CREATE INDEX IF NOT EXISTS audit_recorded ON ${s}.audit_index (recorded_at);
+CREATE TABLE IF NOT EXISTS ${s}.audit_leaves (
+  leaf_index bigint PRIMARY KEY, position bigint NOT NULL UNIQUE, leaf_hash bytea NOT NULL);
+CREATE TABLE IF NOT EXISTS ${s}.audit_checkpoints (
+  tree_size bigint PRIMARY KEY, root_hash text NOT NULL, signed_at timestamptz NOT NULL, key_id text NOT NULL, signature text NOT NULL,
+  last_position bigint NOT NULL, event_position bigint NOT NULL);
 CREATE TABLE IF NOT EXISTS ${s}.usage_daily (
   day date NOT NULL, tenant_id text NOT NULL, system_id text NOT NULL, operation text NOT NULL, outcome text NOT NULL,
   region text NOT NULL, count bigint NOT NULL, PRIMARY KEY (day, tenant_id, system_id, operation, outcome, region));

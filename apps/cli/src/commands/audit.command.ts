@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { CliIo } from '../http-client';
 import { contextOf, Ctx, int, isoTime, listAll } from './context';
+import { addAuditProofCommands } from './audit-proofs';
 
 interface AuditEvent {
   position: string;
@@ -15,6 +16,7 @@ const COLUMNS = ['position', 'recordedAt', 'type', 'stream', 'actor'];
 
 export function auditCommand(io: CliIo, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Command {
   const c = new Command('audit').description('the audit log: every governance event, with who did it');
+  addAuditProofCommands(c, io);
   c.command('events')
     .option('--tenant <tenantId>')
     .option('--stream <name>')

@@ -2,3 +2,4 @@
 export * from './pkcs11-key-provider.adapter';
 export * from './pkcs11-key-provider.config';
 export * from './pkcs11-uri';
+export * from './pkcs11-ed25519-signer';

@@ -5,8 +5,10 @@ import { PoliciesProjection } from './policies.projection';
 import { SystemsProjection } from './systems.projection';
 import { TenantsProjection } from './tenants.projection';
 import { UsageProjection } from './usage.projection';
+import { AuditLeavesProjection } from './audit-leaves.projection';
+import { AuditCheckpointsProjection } from './audit-checkpoints.projection';
 
-export { AuditIndexProjection, KeyLinksProjection, PoliciesProjection, SystemsProjection, TenantsProjection, UsageProjection };
+export { AuditCheckpointsProjection, AuditIndexProjection, AuditLeavesProjection, KeyLinksProjection, PoliciesProjection, SystemsProjection, TenantsProjection, UsageProjection };
 /** @param eventsTable the event store's table when it is in the read models' database (enables in-database copies) */
 export const defaultProjections = (eventsTable?: string): Projection[] => [
   new TenantsProjection(),
@@ -15,4 +17,6 @@ export const defaultProjections = (eventsTable?: string): Projection[] => [
   new PoliciesProjection(),
   new AuditIndexProjection(eventsTable),
   new UsageProjection(),
+  new AuditLeavesProjection(),
+  new AuditCheckpointsProjection(),
 ];
