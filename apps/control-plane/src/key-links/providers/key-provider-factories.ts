@@ -3,6 +3,7 @@ import { InvalidProviderConfigError, KeyProvider } from '@cmk/key-providers';
 import type { Pkcs11KeyProviderConfig } from '@cmk/key-providers/pkcs11';
 import type { AwsKmsCredentialRefs, AwsKmsKeyProviderConfig } from '@cmk/key-providers/aws-kms';
 import type { AzureKeyVaultKeyProviderConfig } from '@cmk/key-providers/azure-keyvault';
+import type { GcpKmsKeyProviderConfig } from '@cmk/key-providers/gcp-kms';
 
 type Settings = Record<string, unknown>;
 
@@ -29,8 +30,13 @@ export async function buildKeyProvider(kind: ProviderKind, settings: Settings, c
       // A link's own credential reference names its client secret; tenant and client id stay as configured.
       return new AzureKeyVaultKeyProvider({ ...(settings as unknown as AzureKeyVaultKeyProviderConfig), ...(credentialRef ? { clientSecret: credentialRef } : {}) });
     }
+    case 'gcp-kms': {
+      const { GcpKmsKeyProvider } = await import('@cmk/key-providers/gcp-kms');
+      // A link's own credential reference names a service-account key (JSON) for that link.
+      return new GcpKmsKeyProvider({ ...(settings as unknown as GcpKmsKeyProviderConfig), ...(credentialRef ? { credentials: { serviceAccountKey: credentialRef } } : {}) });
+    }
     default:
-      throw new InvalidProviderConfigError(kind, 'this provider kind cannot be reached from the control plane yet');
+      throw new InvalidProviderConfigError(kind, 'this provider kind cannot be reached from the control plane');
   }
 }
 
