@@ -140,8 +140,8 @@ describe('data keys through SoftHSM2', () => {
     const dataKey = Buffer.from(generated.body.plaintext, 'base64');
     expect(dataKey).toHaveLength(32);
     const blob = Buffer.from(generated.body.ciphertextBlob, 'base64');
-    expect(parseBlob(blob)).toMatchObject({ keyLinkId: 'k1' });
-    expect(blob[0]).toBe(1);
+    expect(parseBlob(blob)).toMatchObject({ version: 2, keyLinkId: 'k1' });
+    expect(parseBlob(blob).l2Id.toString('hex')).toBe(publisher.tenantKeys('k1')[0].l2Id); // registered before it sealed
 
     expect((await api(eu, '/v1/unwrap', token, { ciphertextBlob: generated.body.ciphertextBlob })).body).toEqual({ keyLinkId: 'k1', plaintext: generated.body.plaintext });
     const secret = randomBytes(100).toString('base64');
@@ -149,7 +149,7 @@ describe('data keys through SoftHSM2', () => {
     expect(wrapped.status).toBe(200);
     expect((await api(eu, '/v1/unwrap', token, { ciphertextBlob: wrapped.body.ciphertextBlob })).body.plaintext).toBe(secret);
 
-    // Another region's worker, with its own provider session on the same L1: the blob is self-contained.
+    // Another region's worker, with its own provider session on the same L1: the registry in its view names the L2 key.
     expect((await api(us, '/v1/unwrap', token, { ciphertextBlob: generated.body.ciphertextBlob })).body).toEqual({ keyLinkId: 'k1', plaintext: generated.body.plaintext });
 
     const fenced = await api(ap, '/v1/unwrap', token, { ciphertextBlob: generated.body.ciphertextBlob });

@@ -1,7 +1,7 @@
-import { ENFORCEMENT_CAUSES, enforcementStream, RevocationEnforced, UsageReported, usageStream } from '@cmk/domain';
+import { ENFORCEMENT_CAUSES, enforcementStream, RevocationEnforced, TenantKeyEvent, tenantKeyStream, UsageReported, usageStream } from '@cmk/domain';
 import type { EventStore } from '@cmk/event-store';
 import type { MeshLogger, ReceivedMessage } from '@cmk/mesh';
-import { AckMessage, decodeMessage, UsageMessage } from '@cmk/orbital';
+import { AckMessage, decodeMessage, OrbitalDecodeError, TenantKeyMessage, UsageMessage } from '@cmk/orbital';
 import { describeError, retryUntilDone } from './retry';
 
 /** An ack or usage report that cannot be recorded as it is: retrying would not help, so it is dropped (logged). */
@@ -10,6 +10,7 @@ export class InvalidFeedbackError extends Error {
 }
 
 export type FeedbackOutcome = 'appended' | 'duplicate' | 'invalid';
+type FeedbackKind = 'ack' | 'usage' | 'tenant-key';
 
 const POSITION = /^[1-9][0-9]{0,18}$/;
 const OPERATIONS = new Set(['generate-data-key', 'wrap', 'unwrap']);
@@ -46,6 +47,46 @@ export function parseUsage(value: Buffer): UsageMessage {
   return usage;
 }
 
+const L2_ID = /^[0-9a-f]{32}$/;
+const KCV = /^kcv:[0-9a-f]{6}$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** The L2 key is 32 bytes; every L1 wrap (AES-GCM's IV and tag, AES-KW's block) makes it longer. */
+const MIN_WRAPPED_BYTES = 33;
+
+/**
+ * Parses and checks an L2 key registration or re-wrap. The bridge cannot unwrap anything, but it refuses what
+ * cannot be a wrapped 32-byte key, so a faulty worker cannot put a bare key into the audit log.
+ */
+export function parseTenantKey(value: Buffer): TenantKeyMessage {
+  const message = decodeMessage(value) as TenantKeyMessage;
+  if (message.kind !== 'tenant-key-generated' && message.kind !== 'tenant-key-rewrapped') {
+    throw new OrbitalDecodeError(`expected a tenant-key message, got ${(message as { kind: string }).kind}`);
+  }
+  const bad = (field: string) => new InvalidFeedbackError(`tenant-key field ${field} is missing or malformed`);
+  for (const field of ['workerId', 'region', 'tenantId', 'keyLinkId'] as const) if (!nonEmpty(message[field])) throw bad(field);
+  if (typeof message.l2Id !== 'string' || !L2_ID.test(message.l2Id)) throw bad('l2Id');
+  const wrapped = message.wrappedL2;
+  if (typeof wrapped !== 'string' || wrapped.length > 8192 || !BASE64.test(wrapped) || Buffer.from(wrapped, 'base64').length < MIN_WRAPPED_BYTES) throw bad('wrappedL2');
+  if (message.kind === 'tenant-key-generated') {
+    if (!Number.isInteger(message.l2Version) || message.l2Version < 1 || message.l2Version > 1_000_000) throw bad('l2Version');
+    if (typeof message.l2Fingerprint !== 'string' || !KCV.test(message.l2Fingerprint)) throw bad('l2Fingerprint');
+    if (message.l1KeyVersion !== undefined && !nonEmpty(message.l1KeyVersion)) throw bad('l1KeyVersion');
+  } else {
+    if (!nonEmpty(message.l1KeyVersion)) throw bad('l1KeyVersion');
+    if (message.previousL1KeyVersion !== undefined && !nonEmpty(message.previousL1KeyVersion)) throw bad('previousL1KeyVersion');
+  }
+  return message;
+}
+
+/**
+ * One registration per (link, L2 version) and one re-wrap per (L2 key, L1 version), whichever worker reports
+ * it first: the event store appends nothing for a command id it has seen, so a second worker's L2 key for the
+ * same version is never registered (that worker switches to the registered one), and a re-wrap done twice is
+ * recorded once.
+ */
+export const tenantKeyCommandId = (m: TenantKeyMessage) =>
+  m.kind === 'tenant-key-generated' ? `tenantkey:${m.keyLinkId}:v${m.l2Version}` : `tenantkey:${m.keyLinkId}:${m.l2Id}:l1=${m.l1KeyVersion}`;
+
 /** The idempotency key of an ack: one RevocationEnforced per worker and revocation, however often it is sent. */
 export const ackCommandId = (ack: Pick<AckMessage, 'workerId' | 'revocationPosition'>) => `ack:${ack.workerId}:${ack.revocationPosition}`;
 
@@ -56,7 +97,7 @@ export const ackCommandId = (ack: Pick<AckMessage, 'workerId' | 'revocationPosit
 export const usageCommandId = (usage: Pick<UsageMessage, 'workerId' | 'reportId'>) => `usage:${usage.workerId}:${usage.reportId}`;
 
 /**
- * Turns acks and usage reports from the mesh into events. Handlers retry appends until they land (the mesh would
+ * Turns acks, usage reports and L2 key reports from the mesh into events. Handlers retry appends until they land (the mesh would
  * otherwise redeliver the same message in a tight loop) and drop messages that can never be recorded.
  */
 export class FeedbackRecorder {
@@ -65,7 +106,7 @@ export class FeedbackRecorder {
     private readonly logger: MeshLogger,
     private readonly signal: AbortSignal,
     private readonly metadata: (actor: string, occurredAt: string, commandId: string) => Record<string, unknown>,
-    private readonly count: (kind: 'ack' | 'usage', outcome: FeedbackOutcome) => void,
+    private readonly count: (kind: FeedbackKind, outcome: FeedbackOutcome) => void,
   ) {}
 
   readonly onAck = (message: ReceivedMessage): Promise<void> =>
@@ -102,10 +143,30 @@ export class FeedbackRecorder {
       return { stream: usageStream(workerId), event, commandId, metadata: this.metadata(`worker:${workerId}`, windowEnd, commandId) };
     });
 
+  readonly onTenantKey = (message: ReceivedMessage): Promise<void> =>
+    this.record('tenant-key', message, () => {
+      const m = parseTenantKey(message.value);
+      const { workerId, region, tenantId, keyLinkId, l2Id, wrappedL2 } = m;
+      // Fields named one by one: whatever else a message carries must not reach the audit log.
+      const event: TenantKeyEvent =
+        m.kind === 'tenant-key-generated'
+          ? {
+              type: 'TenantKeyGenerated',
+              data: { keyLinkId, tenantId, l2Id, l2Version: m.l2Version, wrappedL2, ...(m.l1KeyVersion ? { l1KeyVersion: m.l1KeyVersion } : {}), l2Fingerprint: m.l2Fingerprint, region, workerId },
+            }
+          : {
+              type: 'TenantKeyRewrapped',
+              data: { keyLinkId, tenantId, l2Id, wrappedL2, l1KeyVersion: m.l1KeyVersion, ...(m.previousL1KeyVersion ? { previousL1KeyVersion: m.previousL1KeyVersion } : {}), region, workerId },
+            };
+      const commandId = tenantKeyCommandId(m);
+      // 'any': workers of every region report into the link's one stream; the command id decides who was first.
+      return { stream: tenantKeyStream(keyLinkId), event, commandId, metadata: this.metadata(`worker:${workerId}`, new Date().toISOString(), commandId) };
+    });
+
   private async record(
-    kind: 'ack' | 'usage',
+    kind: FeedbackKind,
     message: ReceivedMessage,
-    build: () => { stream: string; event: RevocationEnforced | UsageReported; commandId: string; metadata: Record<string, unknown> },
+    build: () => { stream: string; event: RevocationEnforced | UsageReported | TenantKeyEvent; commandId: string; metadata: Record<string, unknown> },
   ): Promise<void> {
     let built: ReturnType<typeof build>;
     try {

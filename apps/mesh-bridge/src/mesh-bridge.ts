@@ -67,7 +67,7 @@ const CATCH_UP_PROBE_MS = 1000;
 const silent: MeshLogger = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
 
 /**
- * Event store ──▶ Orbital topics, and acks and usage ──▶ event store.
+ * Event store ──▶ Orbital topics, and acks, usage and L2 key registrations ──▶ event store.
  *
  * At start it rebuilds its world by folding the event store up to its checkpoint (publishing nothing: that was
  * published before), then subscribes after the checkpoint. Per batch it publishes revocations first, then one
@@ -326,6 +326,7 @@ export class MeshBridge {
     for (const [topic, name, handler] of [
       [this.topics.acks, 'acks', feedback.onAck],
       [this.topics.usage, 'usage', feedback.onUsage],
+      [this.topics.tenantKeys, 'tenant-keys', feedback.onTenantKey],
     ] as const) {
       try {
         const subscription = await retryUntilDone(

@@ -7,6 +7,7 @@ export interface BridgeTopics {
   revocations: string;
   acks: string;
   usage: string;
+  tenantKeys: string;
   heartbeat: string;
   regionDeltas: ReadonlyMap<string, string>;
 }
@@ -17,6 +18,7 @@ export function bridgeTopics(prefix: string, regions: readonly string[]): Bridge
     revocations: prefix + OrbitalTopics.revocations,
     acks: prefix + OrbitalTopics.acks,
     usage: prefix + OrbitalTopics.usage,
+    tenantKeys: prefix + OrbitalTopics.tenantKeys,
     heartbeat: prefix + OrbitalTopics.heartbeat,
     regionDeltas: new Map(regions.map((r) => [r, prefix + OrbitalTopics.regionDeltas(r)])),
   };
@@ -33,6 +35,7 @@ export function topicSpecs(topics: BridgeTopics, partitions: number): MeshTopic[
     { name: topics.revocations, partitions },
     { name: topics.acks, partitions },
     { name: topics.usage, partitions },
+    { name: topics.tenantKeys, partitions },
     // Only the latest heartbeats matter to anyone: an hour is plenty.
     { name: topics.heartbeat, partitions: 1, retentionMs: 3_600_000 },
   ];

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     port: config.port,
     usageIntervalMs: config.usageIntervalMs,
     l2CacheSize: config.l2CacheSize,
+    tenantKeyRegistrationTimeoutMs: config.tenantKeyRegistrationTimeoutMs,
     logger: log,
     defaultMetrics: true,
   });

@@ -7,6 +7,7 @@ import type { Mesh } from '@cmk/mesh';
 import { AccessDecision, AccessRequest, decideAccess, DEFAULT_MAX_STALENESS_MS, encodeMessage, keyLinkUsable, TenantViewStore } from '@cmk/orbital';
 import { KeyService } from './crypto/key-service';
 import { L2KeyCache } from './crypto/l2-key-cache';
+import { TenantKeyRewrapper } from './crypto/tenant-key-rewrapper';
 import { createWorkerHttpServer } from './http/worker-http';
 import { WorkloadAuthenticator } from './http/workload-auth';
 import { Outbox } from './lanes/outbox';
@@ -16,6 +17,7 @@ import { createWorkerMetrics, WorkerMetrics } from './observability/worker-metri
 import type { EndOffsets } from './view/end-offsets';
 import { HeartbeatClock, MonotonicClock, monotonicNow } from './view/heartbeat-clock';
 import { WorkerTopics, workerTopics } from './view/topics';
+import { ViewChanges } from './view/view-changes';
 import { ViewFollower } from './view/view-follower';
 
 export interface RegionalWorkerOptions {
@@ -37,6 +39,8 @@ export interface RegionalWorkerOptions {
   port?: number;
   usageIntervalMs?: number;
   l2CacheSize?: number;
+  /** How long a request waits for a new L2 key to come back registered from the mesh. Default 10 s. */
+  tenantKeyRegistrationTimeoutMs?: number;
   logger?: Logger;
   /** Process metrics too (standalone only: in embedded mode the host collects them once). */
   defaultMetrics?: boolean;
@@ -60,6 +64,9 @@ export class RegionalWorker {
   private readonly acks: Outbox;
   private readonly usageOutbox: Outbox;
   private readonly usage: UsageMeter;
+  private readonly tenantKeyOutbox: Outbox;
+  private readonly viewChanges = new ViewChanges();
+  private readonly rewrapper: TenantKeyRewrapper;
   private readonly server: Server;
   private usageTimer?: NodeJS.Timeout;
   private listening = false;
@@ -85,6 +92,17 @@ export class RegionalWorker {
     this.acks = new Outbox(mesh, this.topics.acks, this.log, {}, (n) => this.metrics.acksPublished.inc(n));
     this.usageOutbox = new Outbox(mesh, this.topics.usage, this.log, { capacity: 1_000 }, (n) => this.metrics.usageReports.inc(n));
     this.usage = new UsageMeter(workerId, region);
+    // Keyed by link, so one link's registrations and re-wraps stay in order on the way to the bridge.
+    this.tenantKeyOutbox = new Outbox(mesh, this.topics.tenantKeys, this.log);
+    const providers = new Map(options.providers.map((p) => [p.kind, p]));
+    this.rewrapper = new TenantKeyRewrapper({
+      store: this.store,
+      workerId,
+      region,
+      providers,
+      report: (m) => this.tenantKeyOutbox.push({ key: m.keyLinkId, value: encodeMessage(m) }),
+      log: this.log,
+    });
     const enforcer = new RevocationEnforcer({
       workerId,
       region,
@@ -101,8 +119,15 @@ export class RegionalWorker {
       store: this.store,
       heartbeat: this.heartbeat,
       log: this.log,
-      onStateApplied: (tenantId) => this.l2Cache.retain(tenantId, (keyLinkId) => keyLinkUsable(this.store, tenantId, keyLinkId)),
-      onRevocation: (message) => enforcer.enforce(message),
+      onStateApplied: (tenantId) => {
+        this.l2Cache.retain(tenantId, (keyLinkId) => keyLinkUsable(this.store, tenantId, keyLinkId));
+        this.viewChanges.notify(tenantId);
+        this.rewrapper.onView(tenantId);
+      },
+      onRevocation: (message) => {
+        enforcer.enforce(message);
+        this.viewChanges.notify(message.tenantId);
+      },
       onRejected: (topic, error) => {
         this.metrics.rejected.inc({ topic });
         this.log.error({ topic, err: error.message }, 'skipped an Orbital message that cannot be decoded');
@@ -110,11 +135,15 @@ export class RegionalWorker {
     });
     const keys = new KeyService({
       store: this.store,
+      workerId,
       region,
       heartbeat: this.heartbeat,
       now: this.now,
-      providers: new Map(options.providers.map((p) => [p.kind, p])),
+      providers,
       cache: this.l2Cache,
+      propose: (m) => this.tenantKeyOutbox.push({ key: m.keyLinkId, value: encodeMessage(m) }),
+      views: this.viewChanges,
+      registrationTimeoutMs: options.tenantKeyRegistrationTimeoutMs ?? 10_000,
       onDecision: (operation, _identity, decision) =>
         this.metrics.decisions.inc({ operation, outcome: decision.allowed ? 'allow' : 'deny', reason: decision.allowed ? 'allowed' : decision.reason }),
     });
@@ -176,8 +205,10 @@ export class RegionalWorker {
         this.server.closeAllConnections();
       });
     }
+    this.viewChanges.close();
+    await this.rewrapper.idle();
     this.reportUsage();
-    await Promise.all([this.acks.close(2_000), this.usageOutbox.close(2_000)]);
+    await Promise.all([this.acks.close(2_000), this.usageOutbox.close(2_000), this.tenantKeyOutbox.close(2_000)]);
     const zeroised = this.l2Cache.zeroiseAll();
     this.log.info({ zeroisedKeys: zeroised }, 'regional worker stopped');
   }

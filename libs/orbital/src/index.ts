@@ -2,3 +2,4 @@ export * from './orbital.messages';
 export * from './tenant-view.store';
 export * from './access-decision';
 export * from './tenant-view.fold';
+export * from './tenant-keys';

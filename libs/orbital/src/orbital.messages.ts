@@ -20,6 +20,9 @@ export const OrbitalTopics = {
   acks: 'cmk.acks',
   /** Key = worker id, value = UsageMessage. Consumed by the bridge and appended to the event store. */
   usage: 'cmk.usage',
+  /** Key = keyLinkId, value = TenantKeyGeneratedMessage or TenantKeyRewrappedMessage. Consumed by the bridge and
+   *  recorded in `tenantkey-<keyLinkId>`; the registry comes back to every worker inside the tenant views. */
+  tenantKeys: 'cmk.tenant-keys',
   /** One partition, key = 'bridge', value = HeartbeatMessage, published every heartbeat interval. */
   heartbeat: 'cmk.heartbeat',
 } as const;
@@ -37,6 +40,25 @@ export interface KeyLinkView {
   algorithm: string;
   keySize: number;
   providerRegion: string;
+  /** The L1 key's current version at the provider, as last recorded; absent where the provider has no versions. */
+  l1KeyVersion?: string;
+  /** The L2 version new data keys are sealed under; absent means 1. Raised by each L2 rotation request. */
+  tenantKeyVersion?: number;
+  /** Every registered L2 key of the link, oldest first: the current version seals, older ones only open. */
+  tenantKeys?: readonly TenantKeyView[];
+}
+
+/** One registered L2 key: enough for any worker that reaches the L1 key to unwrap it. Never the key itself. */
+export interface TenantKeyView {
+  /** 16 bytes, hex: what v2 blobs name. */
+  l2Id: string;
+  l2Version: number;
+  /** Base64 of the L1 provider's ciphertext of the L2 key (AAD: tenant, key link, l2Id). */
+  wrappedL2: string;
+  /** The L1 version `wrappedL2` was made under, where the provider versions keys. */
+  l1KeyVersion?: string;
+  /** `kcv:xxxxxx` of the L2 key: an unwrap that gives another key is refused. */
+  l2Fingerprint: string;
 }
 
 export interface SystemView {
@@ -119,6 +141,35 @@ export interface UsageMessage {
   counts: UsageCount[];
 }
 
+/** A worker's new L2 key for (tenant, key link, version), proposed for registration; the first recorded wins. */
+export interface TenantKeyGeneratedMessage {
+  kind: 'tenant-key-generated';
+  workerId: string;
+  region: string;
+  tenantId: string;
+  keyLinkId: string;
+  l2Id: string;
+  l2Version: number;
+  wrappedL2: string;
+  l1KeyVersion?: string;
+  l2Fingerprint: string;
+}
+
+/** A registered L2 key wrapped again under the link's new L1 version (after an L1 rotation). */
+export interface TenantKeyRewrappedMessage {
+  kind: 'tenant-key-rewrapped';
+  workerId: string;
+  region: string;
+  tenantId: string;
+  keyLinkId: string;
+  l2Id: string;
+  wrappedL2: string;
+  l1KeyVersion: string;
+  previousL1KeyVersion?: string;
+}
+
+export type TenantKeyMessage = TenantKeyGeneratedMessage | TenantKeyRewrappedMessage;
+
 export interface HeartbeatMessage {
   kind: 'heartbeat';
   /** Increases each time a bridge instance starts; workers ignore heartbeats from an older epoch. */
@@ -128,7 +179,7 @@ export interface HeartbeatMessage {
   sentAt: string;
 }
 
-export type OrbitalMessage = TenantStateMessage | RevocationMessage | AckMessage | UsageMessage | HeartbeatMessage;
+export type OrbitalMessage = TenantStateMessage | RevocationMessage | AckMessage | UsageMessage | HeartbeatMessage | TenantKeyMessage;
 
 export class OrbitalDecodeError extends Error {
   readonly name = 'OrbitalDecodeError';
@@ -138,7 +189,7 @@ export function encodeMessage(message: OrbitalMessage): Buffer {
   return Buffer.from(JSON.stringify(message), 'utf8');
 }
 
-const KINDS = new Set(['tenant-state', 'revocation', 'revocation-enforced', 'usage', 'heartbeat']);
+const KINDS = new Set(['tenant-state', 'revocation', 'revocation-enforced', 'usage', 'heartbeat', 'tenant-key-generated', 'tenant-key-rewrapped']);
 
 /** Parses a message and checks its kind (and, where given, the kind expected on that topic). */
 export function decodeMessage<K extends OrbitalMessage['kind']>(

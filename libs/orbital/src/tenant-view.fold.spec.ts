@@ -343,4 +343,60 @@ describe('tenant view fold', () => {
       expect(Object.fromEntries(last)).toEqual({ a: viewOf(foldAll(h.events), 'a'), b: viewOf(foldAll(h.events), 'b') });
     });
   });
+  describe('tenant keys (L2 registry)', () => {
+    const generated = (keyLinkId: string, l2Id: string, l2Version: number, over: Record<string, unknown> = {}) =>
+      ['TenantKeyGenerated', { keyLinkId, tenantId: 't1', l2Id, l2Version, wrappedL2: `w-${l2Id}`, l2Fingerprint: `kcv:${l2Id.slice(0, 6)}`, region: 'eu-central-1', workerId: 'w1', ...over }] as const;
+    const rewrapped = (l2Id: string, l1KeyVersion: string) =>
+      ['TenantKeyRewrapped', { keyLinkId: 'k1', tenantId: 't1', l2Id, wrappedL2: `w-${l2Id}@${l1KeyVersion}`, l1KeyVersion, region: 'eu-central-1', workerId: 'w2' }] as const;
+    const base = () => history().onboard('t1').link('t1', 'k1').keyLink('t1', 'k1', 'KeyLinkActivated');
+    const link = (events: GovernanceRecord[]) => viewOf(foldAll(events), 't1')!.keyLinks.k1;
+
+    it('registers the first L2 key of a version; a second one for the same version changes nothing', () => {
+      const h = base();
+      h.raw('tenantkey-k1', ...generated('k1', 'aaaaaa01', 1));
+      const { changes } = changesOfLast(h.events);
+      expect(changes).toHaveLength(1);
+      expect(changes[0].before!.keyLinks.k1.tenantKeys).toBeUndefined(); // the view before is not changed in place
+      expect(changes[0].after.keyLinks.k1.tenantKeys).toEqual([{ l2Id: 'aaaaaa01', l2Version: 1, wrappedL2: 'w-aaaaaa01', l2Fingerprint: 'kcv:aaaaaa' }]);
+      h.raw('tenantkey-k1', ...generated('k1', 'bbbbbb01', 1, { workerId: 'w2' }));
+      expect(changedTenants(h.events)).toEqual([]);
+      expect(link(h.events).tenantKeys!.map((k) => k.l2Id)).toEqual(['aaaaaa01']);
+    });
+
+    it('an L2 rotation request raises the sealing version; older versions stay registered', () => {
+      const h = base();
+      h.raw('tenantkey-k1', ...generated('k1', 'aaaaaa01', 1));
+      expect(link(h.events).tenantKeyVersion).toBeUndefined();
+      h.keyLink('t1', 'k1', 'TenantKeyRotationRequested');
+      expect(changedTenants(h.events)).toEqual(['t1']);
+      h.raw('tenantkey-k1', ...generated('k1', 'bbbbbb01', 2));
+      expect(link(h.events)).toMatchObject({ tenantKeyVersion: 2, tenantKeys: [{ l2Id: 'aaaaaa01', l2Version: 1 }, { l2Id: 'bbbbbb01', l2Version: 2 }] });
+    });
+
+    it('an L1 version change is in the view; the first re-wrap under it wins, one for a superseded L1 version is ignored', () => {
+      const h = base();
+      h.raw('tenantkey-k1', ...generated('k1', 'aaaaaa01', 1, { l1KeyVersion: 'v1' }));
+      h.keyLink('t1', 'k1', 'KeyVersionRotatedAtProvider', { previousVersion: 'v1', keyVersion: 'v2', fingerprint: 'kv:2' });
+      expect(link(h.events).l1KeyVersion).toBe('v2');
+      h.raw('tenantkey-k1', ...rewrapped('aaaaaa01', 'v2'));
+      expect(link(h.events).tenantKeys![0]).toMatchObject({ wrappedL2: 'w-aaaaaa01@v2', l1KeyVersion: 'v2' });
+      h.raw('tenantkey-k1', ...rewrapped('aaaaaa01', 'v2')); // another worker did it too
+      expect(changedTenants(h.events)).toEqual([]);
+      h.keyLink('t1', 'k1', 'KeyLinkRotated', { previousVersion: 'v2', keyVersion: 'v3', fingerprint: 'kv:3' });
+      h.raw('tenantkey-k1', ...rewrapped('aaaaaa01', 'v2')); // late, for the version before
+      expect(changedTenants(h.events)).toEqual([]);
+      expect(link(h.events).tenantKeys![0]).toMatchObject({ wrappedL2: 'w-aaaaaa01@v2', l1KeyVersion: 'v2' });
+    });
+
+    it('reports naming another tenant or an unknown link, or missing fields, change nothing', () => {
+      const h = base().onboard('t2').link('t2', 'k2');
+      h.raw('tenantkey-k2', ...generated('k2', 'aaaaaa01', 1));
+      expect(changedTenants(h.events)).toEqual([]);
+      h.raw('tenantkey-k9', ...generated('k9', 'aaaaaa01', 1));
+      expect(changedTenants(h.events)).toEqual([]);
+      h.raw('tenantkey-k1', 'TenantKeyGenerated', { keyLinkId: 'k1', tenantId: 't1', l2Id: 'aaaaaa01', wrappedL2: 'w' });
+      expect(changedTenants(h.events)).toEqual([]);
+      expect(viewOf(foldAll(h.events), 't2')!.keyLinks.k2.tenantKeys).toBeUndefined();
+    });
+  });
 });

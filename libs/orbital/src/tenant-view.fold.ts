@@ -1,6 +1,6 @@
 /**
- * The governance world as the mesh bridge sees it, folded from recorded events (tenant, system, keylink, policy
- * and policyscope streams), and the tenant views it publishes. Deterministic and free of I/O: folding the same
+ * The governance world as the mesh bridge sees it, folded from recorded events (tenant, system, keylink, tenantkey,
+ * policy and policyscope streams), and the tenant views it publishes. Deterministic and free of I/O: folding the same
  * events in the same order always gives the same views and the same changes, which is what lets a restarted
  * bridge rebuild its world from the event store and re-send exactly what it may have sent before.
  *
@@ -10,6 +10,7 @@
 import { maxStalenessOf, type PolicyDocument } from '@cmk/policy';
 import { Categories, jurisdictionOfScope, parseStreamName, scopesGoverning } from '@cmk/domain';
 import { KeyLinkStatus, KeyLinkView, SystemView, TenantStatus, TenantView } from './orbital.messages';
+import { registerTenantKey, rewrapTenantKey } from './tenant-keys';
 
 /** What the fold needs of a recorded event (the event store's RecordedEvent fits). */
 export interface GovernanceRecord {
@@ -69,6 +70,7 @@ export const TENANT_VIEW_CATEGORIES: readonly string[] = [
   Categories.tenant,
   Categories.system,
   Categories.keyLink,
+  Categories.tenantKey,
   Categories.policy,
   Categories.policyScope,
 ];
@@ -201,6 +203,7 @@ function candidatesOf(world: TenantViewWorld, category: string, id: string, even
       return [id];
     case Categories.system:
     case Categories.keyLink:
+    case Categories.tenantKey:
       return typeof data.tenantId === 'string' ? [data.tenantId] : [];
     case Categories.policyScope:
       return id === GLOBAL_SCOPE ? liveTenants(world) : jurisdictionOfScope(id) ? tenantsIn(world, jurisdictionOfScope(id)!) : world.tenants.has(id) ? [id] : [];
@@ -244,6 +247,8 @@ function apply(world: TenantViewWorld, category: string, id: string, event: Gove
       return applySystem(world, id, event.type, d);
     case Categories.keyLink:
       return applyKeyLink(world, id, event.type, d);
+    case Categories.tenantKey:
+      return applyTenantKey(world, id, event.type, d);
     case Categories.policy:
       return applyPolicy(world, id, event.type, d);
     case Categories.policyScope:
@@ -292,6 +297,15 @@ function applyKeyLink(world: TenantViewWorld, keyLinkId: string, type: string, d
     return;
   }
   if (!link) return;
+  if (type === 'TenantKeyRotationRequested') {
+    link.tenantKeyVersion = (link.tenantKeyVersion ?? 1) + 1;
+    return;
+  }
+  // Every event that reports the L1 key's version at the provider; a change makes workers re-wrap the L2 keys.
+  if (L1_VERSION_EVENTS.has(type) && typeof d.keyVersion === 'string' && d.keyVersion !== '') {
+    link.l1KeyVersion = d.keyVersion;
+    return;
+  }
   const next: Record<string, KeyLinkStatus | undefined> = {
     KeyLinkActivated: 'active',
     KeyLinkRevoked: 'revoked',
@@ -299,6 +313,28 @@ function applyKeyLink(world: TenantViewWorld, keyLinkId: string, type: string, d
     KeyUnlinked: 'unlinked',
   };
   if (Object.hasOwn(next, type)) link.status = next[type]!;
+}
+
+const L1_VERSION_EVENTS: ReadonlySet<string> = new Set(['KeyPossessionProven', 'KeyMaterialImported', 'KeyLinkRotated', 'KeyVersionRotatedAtProvider']);
+
+/** Registry entries are replaced, never changed in place: the view from before the event must stay as it was. */
+function applyTenantKey(world: TenantViewWorld, keyLinkId: string, type: string, d: EventData): void {
+  const link = world.keyLinks.get(keyLinkId);
+  // A report about a link of another tenant (or of none) changes nothing.
+  if (!link || link.tenantId !== d.tenantId || typeof d.l2Id !== 'string' || typeof d.wrappedL2 !== 'string') return;
+  let keys = link.tenantKeys;
+  if (type === 'TenantKeyGenerated' && Number.isInteger(d.l2Version) && typeof d.l2Fingerprint === 'string') {
+    keys = registerTenantKey(keys, {
+      l2Id: d.l2Id,
+      l2Version: d.l2Version,
+      wrappedL2: d.wrappedL2,
+      ...(typeof d.l1KeyVersion === 'string' ? { l1KeyVersion: d.l1KeyVersion } : {}),
+      l2Fingerprint: d.l2Fingerprint,
+    });
+  } else if (type === 'TenantKeyRewrapped' && typeof d.l1KeyVersion === 'string') {
+    keys = rewrapTenantKey(keys, link.l1KeyVersion, { l2Id: d.l2Id, wrappedL2: d.wrappedL2, l1KeyVersion: d.l1KeyVersion });
+  }
+  if (keys !== link.tenantKeys) link.tenantKeys = keys;
 }
 
 function applyPolicy(world: TenantViewWorld, policyId: string, type: string, d: EventData): void {

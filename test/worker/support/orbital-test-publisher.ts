@@ -1,11 +1,26 @@
-import { MESH_POSITION_HEADER, Mesh } from '@cmk/mesh';
-import { encodeMessage, HeartbeatMessage, OrbitalMessage, RevocationMessage, TenantStateMessage, TenantView } from '@cmk/orbital';
+import { MESH_POSITION_HEADER, Mesh, MeshSubscription, ReceivedMessage } from '@cmk/mesh';
+import {
+  decodeMessage,
+  encodeMessage,
+  HeartbeatMessage,
+  OrbitalMessage,
+  registerTenantKey,
+  RevocationMessage,
+  rewrapTenantKey,
+  TenantKeyMessage,
+  TenantKeyView,
+  TenantStateMessage,
+  TenantView,
+} from '@cmk/orbital';
 import { workerTopics } from '../../../apps/regional-worker/src/view/topics';
 
 /**
- * Stands in for the mesh bridge (built in parallel): creates the Orbital topics under a prefix and publishes
- * TenantStateMessage, RevocationMessage and HeartbeatMessage as the bridge would: the state topic gets every
- * tenant, each region's delta topic the tenants it may serve plus a final `removed` view, positions increase.
+ * Stands in for the mesh bridge: creates the Orbital topics under a prefix and publishes TenantStateMessage,
+ * RevocationMessage and HeartbeatMessage as the bridge would: the state topic gets every tenant, each region's
+ * delta topic the tenants it may serve plus a final `removed` view, positions increase. It also keeps the L2
+ * key registry as the bridge's fold does (the same pure functions from @cmk/orbital: first registration per
+ * version wins, re-wraps only under the link's current L1 version) and puts it into every view it publishes,
+ * so workers can seal data keys without a real bridge. Suites that need the recorded events use the real bridge.
  */
 export class OrbitalTestPublisher {
   private position = 0;
@@ -13,6 +28,11 @@ export class OrbitalTestPublisher {
   private heartbeating: Promise<void> = Promise.resolve();
   /** performance.now() when the last heartbeat publish was acknowledged. */
   lastHeartbeatPublishedAt = -Infinity;
+  /** Every L2 key message the workers sent, in arrival order. */
+  readonly tenantKeyMessages: TenantKeyMessage[] = [];
+  private readonly registry = new Map<string, readonly TenantKeyView[] | undefined>();
+  private readonly lastViews = new Map<string, TenantView>();
+  private registrar?: MeshSubscription;
 
   private constructor(
     readonly mesh: Mesh,
@@ -28,9 +48,22 @@ export class OrbitalTestPublisher {
       { name: t.heartbeat, partitions: 1 },
       { name: t.acks, partitions: 1 },
       { name: t.usage, partitions: 1 },
+      { name: t.tenantKeys, partitions },
       ...regions.map((r) => ({ name: workerTopics(r, prefix).deltas, partitions })),
     ]);
-    return new OrbitalTestPublisher(mesh, prefix, regions);
+    const publisher = new OrbitalTestPublisher(mesh, prefix, regions);
+    publisher.registrar = await mesh.subscribe(t.tenantKeys, { fromBeginning: true }, (m) => publisher.onTenantKey(m));
+    return publisher;
+  }
+
+  /** The registry the views carry for a link (what the bridge would have recorded). */
+  tenantKeys(keyLinkId: string): readonly TenantKeyView[] {
+    return this.registry.get(keyLinkId) ?? [];
+  }
+
+  async stop(): Promise<void> {
+    await this.stopHeartbeats();
+    await this.registrar?.stop();
   }
 
   get topics() {
@@ -47,6 +80,8 @@ export class OrbitalTestPublisher {
    */
   async state(view: TenantView, options: { position?: number; removedFrom?: string[]; stateTopicOnly?: boolean; removed?: boolean } = {}): Promise<number> {
     const position = options.position ?? this.nextPosition();
+    this.lastViews.set(view.tenantId, view);
+    view = this.withRegistry(view);
     const message = (removed: boolean): TenantStateMessage => ({ kind: 'tenant-state', position: String(position), tenantId: view.tenantId, removed, view });
     await this.send(this.topics.state, view.tenantId, message(options.removed ?? false));
     if (options.stateTopicOnly) return position;
@@ -89,6 +124,32 @@ export class OrbitalTestPublisher {
   /** Writes raw bytes to a topic (malformed-message tests). */
   async raw(topic: string, key: string, value: string): Promise<void> {
     await this.mesh.publish(topic, [{ key, value }]);
+  }
+
+  private async onTenantKey(message: ReceivedMessage): Promise<void> {
+    const m = decodeMessage(message.value) as TenantKeyMessage;
+    this.tenantKeyMessages.push(m);
+    const before = this.registry.get(m.keyLinkId);
+    const link = this.lastViews.get(m.tenantId)?.keyLinks[m.keyLinkId];
+    const after =
+      m.kind === 'tenant-key-generated'
+        ? registerTenantKey(before, { l2Id: m.l2Id, l2Version: m.l2Version, wrappedL2: m.wrappedL2, ...(m.l1KeyVersion ? { l1KeyVersion: m.l1KeyVersion } : {}), l2Fingerprint: m.l2Fingerprint })
+        : rewrapTenantKey(before, link?.l1KeyVersion, m);
+    if (after === before) return;
+    this.registry.set(m.keyLinkId, after);
+    const view = this.lastViews.get(m.tenantId);
+    if (view) await this.state(view);
+  }
+
+  /** The view with the registry of each of its links, unless the test set one itself. */
+  private withRegistry(view: TenantView): TenantView {
+    const keyLinks = Object.fromEntries(
+      Object.entries(view.keyLinks).map(([id, link]) => {
+        const keys = this.registry.get(id);
+        return [id, link.tenantKeys || !keys ? link : { ...link, tenantKeys: keys }];
+      }),
+    );
+    return { ...view, keyLinks };
   }
 
   private stopTimer(): void {

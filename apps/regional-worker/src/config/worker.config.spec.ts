@@ -19,6 +19,7 @@ describe('loadWorkerConfig', () => {
       keyProvider: 'pkcs11',
       usageIntervalMs: 60_000,
       l2CacheSize: 10_000,
+      tenantKeyRegistrationTimeoutMs: 10_000,
       auth: { issuer: 'https://idp.example', jwksUrl: 'https://idp.example/jwks.json', audience: 'openkcm-cmk-worker', tenantClaim: 'cmk_tenant', systemClaim: 'cmk_system', clockToleranceSeconds: 30 },
       logLevel: 'info',
     });
@@ -28,6 +29,7 @@ describe('loadWorkerConfig', () => {
     [{ CMK_WORKER_REGION: undefined }, 'CMK_WORKER_REGION is required'],
     [{ CMK_WORKER_REGION: 'EU Central' }, 'CMK_WORKER_REGION must be a lower-case region name'],
     [{ CMK_WORKER_ID: '' }, 'CMK_WORKER_ID is required'],
+    [{ CMK_WORKER_TENANT_KEY_TIMEOUT_MS: '50' }, 'CMK_WORKER_TENANT_KEY_TIMEOUT_MS must be an integer between 100 and 120000'],
     [{ CMK_MESH_BROKERS: ' ' }, 'CMK_MESH_BROKERS is required'],
     [{ CMK_MESH_BROKERS: 'kafka' }, 'CMK_MESH_BROKERS has an entry that is not host:port'],
     [{ CMK_WORKER_PORT: '70000' }, 'CMK_WORKER_PORT must be an integer between 0 and 65535'],

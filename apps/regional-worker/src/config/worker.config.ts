@@ -16,6 +16,7 @@ export interface WorkerConfig {
   keyProvider: 'pkcs11';
   usageIntervalMs: number;
   l2CacheSize: number;
+  tenantKeyRegistrationTimeoutMs: number;
   auth: {
     issuer: string;
     audience: string;
@@ -92,6 +93,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     keyProvider,
     usageIntervalMs: int(env, 'CMK_WORKER_USAGE_INTERVAL_MS', 60_000, 100, 3_600_000),
     l2CacheSize: int(env, 'CMK_WORKER_L2_CACHE_SIZE', 10_000, 1, 1_000_000),
+    tenantKeyRegistrationTimeoutMs: int(env, 'CMK_WORKER_TENANT_KEY_TIMEOUT_MS', 10_000, 100, 120_000),
     auth: {
       issuer: required(env, 'CMK_AUTH_ISSUER'),
       jwksUrl: httpUrl(env, 'CMK_AUTH_JWKS_URL'),

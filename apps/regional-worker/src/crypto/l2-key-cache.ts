@@ -3,20 +3,17 @@ export interface L2Key {
   readonly tenantId: string;
   readonly keyLinkId: string;
   readonly l2Id: Buffer;
-  /** The blob header (version … wrapped L2) data keys under this L2 key carry. */
-  readonly header: Buffer;
   readonly key: Buffer;
   zeroised: boolean;
 }
 
 /**
  * Unwrapped L2 keys, bounded (least recently used dropped first) and indexed by tenant so a revocation can
- * zeroise a tenant's or a link's keys at once. `current` names, per key link, the L2 key this worker seals
- * new data keys with; any cached L2 key (this worker's or another's) opens blobs that name it.
+ * zeroise a tenant's or a link's keys at once. Which key seals new data keys is not kept here: the registry in
+ * the tenant view says (its current version), so an L2 rotation needs no cache change.
  */
 export class L2KeyCache {
   private readonly byId = new Map<string, L2Key>();
-  private readonly current = new Map<string, L2Key>();
   private readonly byTenant = new Map<string, Set<L2Key>>();
 
   constructor(private readonly maxEntries: number) {}
@@ -30,10 +27,6 @@ export class L2KeyCache {
     return [...(this.byTenant.get(tenantId) ?? [])];
   }
 
-  currentFor(tenantId: string, keyLinkId: string): L2Key | undefined {
-    return this.current.get(linkKey(tenantId, keyLinkId));
-  }
-
   /** The cached L2 key a blob names, only if it belongs to this tenant and link. */
   get(tenantId: string, keyLinkId: string, l2Id: Buffer): L2Key | undefined {
     const id = l2Id.toString('hex');
@@ -45,7 +38,7 @@ export class L2KeyCache {
   }
 
   /** Caches the key and returns it; when the same key is cached already, returns that one instead. */
-  add(entry: L2Key, asCurrent: boolean): L2Key {
+  add(entry: L2Key): L2Key {
     const id = entry.l2Id.toString('hex');
     const existing = this.byId.get(id);
     if (existing) return existing;
@@ -54,7 +47,6 @@ export class L2KeyCache {
     let tenantKeys = this.byTenant.get(entry.tenantId);
     if (!tenantKeys) this.byTenant.set(entry.tenantId, (tenantKeys = new Set()));
     tenantKeys.add(entry);
-    if (asCurrent) this.current.set(linkKey(entry.tenantId, entry.keyLinkId), entry);
     return entry;
   }
 
@@ -90,14 +82,8 @@ export class L2KeyCache {
     entry.key.fill(0);
     entry.zeroised = true;
     this.byId.delete(entry.l2Id.toString('hex'));
-    const link = linkKey(entry.tenantId, entry.keyLinkId);
-    if (this.current.get(link) === entry) this.current.delete(link);
     const tenantKeys = this.byTenant.get(entry.tenantId);
     tenantKeys?.delete(entry);
     if (tenantKeys?.size === 0) this.byTenant.delete(entry.tenantId);
   }
-}
-
-function linkKey(tenantId: string, keyLinkId: string): string {
-  return `${tenantId}\u0000${keyLinkId}`;
 }

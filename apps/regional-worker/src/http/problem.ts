@@ -1,7 +1,7 @@
 import { isKeyProviderError } from '@cmk/key-providers';
 import type { DenialReason } from '@cmk/orbital';
 import { BlobAuthenticationError, MalformedBlobError } from '../crypto/envelope';
-import { BadRequestError, ProviderNotConfiguredError, RequestDenied } from '../worker.errors';
+import { BadRequestError, ProviderNotConfiguredError, RequestDenied, TenantKeyProblem, TenantKeyUnavailable } from '../worker.errors';
 import { Unauthenticated } from './workload-auth';
 
 /** Same base as the control plane's problem types. */
@@ -37,6 +37,12 @@ const PROVIDER: Record<string, [number, string, string]> = {
   'invalid-ciphertext': [422, 'invalid-ciphertext', 'The blob does not open for this tenant, system and key'],
 };
 
+const TENANT_KEY: Record<TenantKeyProblem, [number, string, string]> = {
+  'tenant-key-not-registered': [503, 'A new tenant key (L2) was not registered in time', 'the mesh did not confirm the new L2 key; nothing was sealed under it'],
+  'tenant-key-unknown': [503, 'This worker does not know the blob\'s tenant key (L2) yet', 'registrations reach every region with the tenant views; retry shortly'],
+  'tenant-key-integrity': [502, 'The tenant key (L2) does not unwrap under the L1 key to its recorded fingerprint', 'the key behind the link\'s reference is not the one the L2 key was wrapped under'],
+};
+
 export function toProblem(error: unknown): MappedProblem {
   const make = (status: number, reason: string, title: string, detail?: string, headers: Record<string, string> = {}, fault = false): MappedProblem => ({
     problem: { type: PROBLEM_BASE + reason, title, status, ...(detail ? { detail } : {}), reason },
@@ -52,6 +58,10 @@ export function toProblem(error: unknown): MappedProblem {
   if (error instanceof BadRequestError) return make(400, 'invalid-request', 'The request is not valid', error.message);
   if (error instanceof MalformedBlobError) return make(400, 'malformed-blob', 'The blob cannot be read', error.message);
   if (error instanceof BlobAuthenticationError) return make(422, 'invalid-ciphertext', 'The blob does not open for this tenant, system and key');
+  if (error instanceof TenantKeyUnavailable) {
+    const [status, title, detail] = TENANT_KEY[error.problem];
+    return make(status, error.problem, title, detail, status === 503 ? { 'Retry-After': '1' } : {}, status >= 500 && status !== 503);
+  }
   if (error instanceof ProviderNotConfiguredError) return make(503, 'provider-not-configured', 'This worker cannot reach the key link\'s provider', error.message, {}, true);
   if (isKeyProviderError(error)) {
     const [status, reason, title] = PROVIDER[error.code] ?? [502, 'provider-error', 'The key provider failed'];

@@ -8,6 +8,7 @@ export interface WorkerTopics {
   heartbeat: string;
   acks: string;
   usage: string;
+  tenantKeys: string;
 }
 
 export function workerTopics(region: string, prefix = ''): WorkerTopics {
@@ -18,5 +19,6 @@ export function workerTopics(region: string, prefix = ''): WorkerTopics {
     heartbeat: prefix + OrbitalTopics.heartbeat,
     acks: prefix + OrbitalTopics.acks,
     usage: prefix + OrbitalTopics.usage,
+    tenantKeys: prefix + OrbitalTopics.tenantKeys,
   };
 }

@@ -131,6 +131,12 @@ export interface RecordRotationDue {
   policy?: { policyId: string; version: number };
 }
 
+/** L2 rotation: new data keys under a new tenant key version; older versions keep opening older blobs. */
+export interface RotateTenantKey {
+  type: 'RotateTenantKey';
+  keyLinkId: string;
+}
+
 export interface RevokeKeyLink {
   type: 'RevokeKeyLink';
   keyLinkId: string;
@@ -160,6 +166,7 @@ export type KeyLinkCommand =
   | RecordKeyRotation
   | StartKeyRotation
   | RecordRotationDue
+  | RotateTenantKey
   | RevokeKeyLink
   | RestoreKeyLink
   | UnlinkKey;

@@ -187,6 +187,30 @@ describe('key link decider', () => {
     it('refuses unknown links', () => void given(d).when(unlink()).thenThrows({ kind: 'not-found', code: 'key-link.not-found' }));
   });
 
+  describe('RotateTenantKey', () => {
+    const rotateTenantKey: KeyLinkCommand = { type: 'RotateTenantKey', keyLinkId: K };
+    const requested: KeyLinkEvent = { type: 'TenantKeyRotationRequested', data: { keyLinkId: K, tenantId: T } };
+
+    it('records a request for a new L2 version on an active link, every time it is asked', () => {
+      given(d, active).when(rotateTenantKey).then([requested]);
+      given(d, [...active, requested]).when(rotateTenantKey).then([requested]);
+    });
+
+    it('changes nothing the link decides on: a revocation after it still cuts the link', () => {
+      given(d, [...active, requested]).when(revoke()).then([revokedFrom('active')]);
+    });
+
+    it.each([
+      ['pending', pending],
+      ['revoked', revokedActive],
+    ])('refuses a %s link', (_status, history) => void given(d, history).when(rotateTenantKey).thenThrows({ kind: 'invalid-state', code: 'key-link.not-active' }));
+
+    it('refuses unknown and unlinked links', () => {
+      given(d).when(rotateTenantKey).thenThrows({ kind: 'not-found', code: 'key-link.not-found' });
+      given(d, gone).when(rotateTenantKey).thenThrows({ code: 'key-link.unlinked' });
+    });
+  });
+
   describe('property: revocation wins', () => {
     const tenant = fc.constantFrom<TenantFact>('active', 'active', 'active', 'suspended', 'offboarded', 'missing');
     const reason = fc.constantFrom('r', 'r', '', ' ');

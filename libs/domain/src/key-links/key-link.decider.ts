@@ -136,6 +136,13 @@ export const keyLinkDecider: Decider<KeyLinkCommand, KeyLinkEvent, KeyLinkState>
           },
         ];
       }
+      case 'RotateTenantKey': {
+        const link = requireLink(state, command.keyLinkId);
+        // Only workers serving an active link make L2 keys; a revoked link's keys are zeroised and stay unused.
+        if (link.status !== 'active')
+          throw invalidState('key-link.not-active', `key link ${command.keyLinkId} is ${link.status}; only an active link's tenant key rotates`, { keyLinkId: command.keyLinkId, linkStatus: link.status });
+        return [{ type: 'TenantKeyRotationRequested', data: { keyLinkId: link.keyLinkId, tenantId: link.tenantId } }];
+      }
       case 'RevokeKeyLink': {
         const link = requireLink(state, command.keyLinkId);
         requireReason(command.reason);
@@ -200,6 +207,9 @@ export const keyLinkDecider: Decider<KeyLinkCommand, KeyLinkEvent, KeyLinkState>
         return state.exists ? { ...state, status: event.data.restoredStatus, revokedFrom: undefined, revocationReason: undefined } : state;
       case 'KeyUnlinked':
         return state.exists ? { ...state, status: 'unlinked' } : state;
+      case 'TenantKeyRotationRequested':
+        // The L2 versions live in the tenantkey stream; the link's own rules do not depend on them.
+        return state;
     }
   },
 };

@@ -79,6 +79,9 @@ export type KeyRotationDue = DomainEvent<
   { keyLinkId: string; tenantId: string; keySince: string; maxAgeDays: number; why: 'provider-cannot-rotate' | 'provider-not-configured'; policyId?: string; policyVersion?: number }
 >;
 
+/** A key admin asked for a new L2 (tenant key): workers seal new data keys under the next L2 version only. */
+export type TenantKeyRotationRequested = DomainEvent<'TenantKeyRotationRequested', { keyLinkId: string; tenantId: string }>;
+
 export type KeyLinkEvent =
   | KeyLinked
   | KeyLinkActivated
@@ -93,7 +96,8 @@ export type KeyLinkEvent =
   | KeyVersionRotatedAtProvider
   | KeyLinkRotated
   | KeyRotationStarted
-  | KeyRotationDue;
+  | KeyRotationDue
+  | TenantKeyRotationRequested;
 export const KEY_LINK_EVENT_TYPES: KeyLinkEvent['type'][] = [
   'KeyLinked',
   'KeyLinkActivated',
@@ -109,4 +113,6 @@ export const KEY_LINK_EVENT_TYPES: KeyLinkEvent['type'][] = [
   'KeyLinkRotated',
   'KeyRotationStarted',
   'KeyRotationDue',
+  'TenantKeyRotationRequested',
 ];
+export * from './tenant-key.events';
