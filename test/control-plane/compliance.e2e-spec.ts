@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startTestControlPlane, TestControlPlane } from '../support/control-plane';
-import { ALL, linkBody, tenantBody } from './fixtures';
+import { ALL, approved, linkBody, tenantBody } from './fixtures';
 
 describe('control plane: compliance report', () => {
   let cp: TestControlPlane;
@@ -19,12 +19,12 @@ describe('control plane: compliance report', () => {
     const strong = await cp.call('POST', `/v1/tenants/${tenantId}/key-links`, { token: admin, body: linkBody({ algorithm: 'AES', keySize: 256 }) });
     expect((await cp.call('GET', `/v1/compliance?tenantId=${tenantId}`, { token: admin })).body).toMatchObject({ keyLinksEvaluated: 2, violations: [] });
 
-    const policy = await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'rsa 4096', document: { keyStrength: { minimumBits: { RSA: 4096 } }, rotation: { maxAgeDays: 90, warningDays: 14 } } } });
-    expect((await cp.call('POST', `/v1/policies/${policy.body.id}/assignments`, { token: admin, body: { scope: tenantId, acceptImpact: true } })).status).toBe(200);
+    const policy = await approved(cp, await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'rsa 4096', document: { keyStrength: { minimumBits: { RSA: 4096 } }, rotation: { maxAgeDays: 90, warningDays: 14 } } } }));
+    await approved(cp, await cp.call('POST', `/v1/policies/${policy.id}/assignments`, { token: admin, body: { scope: tenantId, acceptImpact: true } }));
     const report = await cp.call('GET', `/v1/compliance?tenantId=${tenantId}`, { token: admin });
     expect(report.status).toBe(200);
     expect(report.body.violations).toEqual([
-      expect.objectContaining({ keyLinkId: weak.body.id, tenantId, rule: 'key-strength.minimum-bits', policyId: policy.body.id, policyVersion: 1 }),
+      expect.objectContaining({ keyLinkId: weak.body.id, tenantId, rule: 'key-strength.minimum-bits', policyId: policy.id, policyVersion: 1 }),
     ]);
     expect(report.body.rotation).toEqual({ overdue: [], warning: [], needsPerson: [] });
     expect(report.body.violations.some((v: { keyLinkId: string }) => v.keyLinkId === strong.body.id)).toBe(false);

@@ -36,6 +36,19 @@ describe('embedded mode: the whole loop in one process', () => {
   });
   afterAll(() => running?.close());
 
+  /** Four eyes: two security officers other than the author approve a held command; returns what it recorded. */
+  async function approvedByTwo(held: { status: number; body: { approvalId: string } }) {
+    expect(held.status).toBe(202);
+    let last;
+    for (const subject of ['approver-1', 'approver-2']) {
+      const approver = await running.infra.devIssuer!.issue({ subject, roles: [Role.SecurityOfficer] });
+      last = await call('POST', `${running.url}/v1/approvals/${held.body.approvalId}/approve`, undefined, approver);
+      expect(last.status).toBe(200);
+    }
+    expect(last!.body.status).toBe('executed');
+    return last!.body.result as { id: string; position: string };
+  }
+
   it('links a key, unwraps across regions, honours the geofence, and denies everywhere after a revoke', async () => {
     const api = running.url;
     const regions = await call('GET', `${api}/v1/regions`);
@@ -70,9 +83,9 @@ describe('embedded mode: the whole loop in one process', () => {
     expect(opened.plaintext).toBe(dataKey.plaintext);
 
     // Geofence: EU keys unwrap only in eu-central-1 once the policy is assigned.
-    const policy = await call('POST', `${api}/v1/policies`, { name: 'EU residency', document: { geofence: { unwrapRegions: { EU: ['eu-central-1'] } } } });
-    expect(policy.status).toBe(201);
-    expect((await call('POST', `${api}/v1/policies/${policy.body.id}/assignments`, { scope: tenantId })).status).toBe(200);
+    // Changing policy waits for two approvers besides the author (the default four eyes).
+    const policy = await approvedByTwo(await call('POST', `${api}/v1/policies`, { name: 'EU residency', document: { geofence: { unwrapRegions: { EU: ['eu-central-1'] } } } }));
+    await approvedByTwo(await call('POST', `${api}/v1/policies/${policy.id}/assignments`, { scope: tenantId }));
     const refused = await until('the geofence in us-east-1', async () => {
       const res = await call('POST', `${worker['us-east-1']}/v1/unwrap`, { ciphertextBlob: dataKey.ciphertextBlob }, workload);
       return res.status === 403 ? res.body : undefined;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, generateKeyPair } from 'jose';
 import { startTestControlPlane, TestControlPlane } from '../support/control-plane';
-import { ALL, linkBody, seedTenant, tenantBody } from './fixtures';
+import { ALL, approved, linkBody, seedTenant, tenantBody } from './fixtures';
 
 /** Every error path answers problem+json with its status, a stable type, and no stack trace; none changes state. */
 describe('control plane: error paths', () => {
@@ -113,8 +113,8 @@ describe('control plane: error paths', () => {
   it('422: policy violation lists every violated rule', async () => {
     const tenantId = randomUUID();
     await cp.call('POST', '/v1/tenants', { token: admin, body: tenantBody({ tenantId }) });
-    const p = await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'aes only', document: { keyStrength: { allowedAlgorithms: ['AES'], minimumBits: { AES: 256, RSA: 4096 } } } } });
-    await cp.call('POST', `/v1/policies/${p.body.id}/assignments`, { token: admin, body: { scope: tenantId } });
+    const p = await approved(cp, await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'aes only', document: { keyStrength: { allowedAlgorithms: ['AES'], minimumBits: { AES: 256, RSA: 4096 } } } } }));
+    await approved(cp, await cp.call('POST', `/v1/policies/${p.id}/assignments`, { token: admin, body: { scope: tenantId } }));
     const res = await cp.call('POST', `/v1/tenants/${tenantId}/key-links`, { token: admin, body: linkBody({ algorithm: 'RSA', keySize: 3072 }) });
     expectProblem(res, 422, 'policy-violation');
     expect(res.body.violations.map((v: { rule: string }) => v.rule).sort()).toEqual(['key-strength.allowed-algorithms', 'key-strength.minimum-bits']);

@@ -34,3 +34,26 @@ export async function seedTenant(cp: TestControlPlane, token: string) {
   expect(sys.status).toBe(201);
   return { tenantId, keyLinkId, systemId: sys.body.id as string, position: sys.body.position as string };
 }
+
+const PLATFORM_WIDE = ['platform-operator', 'security-officer'];
+
+/**
+ * Four eyes: asserts the command was held for approval (202), has two people other than its initiator approve
+ * it (a role the request allows; a key admin is scoped to the request's tenant), and returns what the command
+ * recorded when it ran.
+ */
+export async function approved(cp: TestControlPlane, held: { status: number; body: any }): Promise<{ id: string; revision: number; position: string; events: string[] }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  expect(held.status).toBe(202);
+  const id = held.body.approvalId as string;
+  const request = await cp.call('GET', `/v1/approvals/${id}`, { token: await cp.token(['auditor'], { subject: 'approval-reader' }) });
+  expect(request.status).toBe(200);
+  const role = (request.body.approverRoles as string[]).find((r) => PLATFORM_WIDE.includes(r)) ?? request.body.approverRoles[0];
+  const tenants = PLATFORM_WIDE.includes(role) ? undefined : [request.body.tenantId as string];
+  let last;
+  for (const subject of Array.from({ length: request.body.requiredApprovers as number }, (_, i) => `approver-${i + 1}`)) {
+    last = await cp.call('POST', `/v1/approvals/${id}/approve`, { token: await cp.token([role], { subject, tenants }) });
+    expect(last.status).toBe(200);
+  }
+  expect(last!.body).toMatchObject({ status: 'executed' });
+  return last!.body.result;
+}

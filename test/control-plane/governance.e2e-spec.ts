@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startTestControlPlane, TestControlPlane } from '../support/control-plane';
-import { ALL, linkBody, seedTenant, tenantBody } from './fixtures';
+import { ALL, approved, linkBody, seedTenant, tenantBody } from './fixtures';
 
 describe('control plane: governance flows over REST on PostgreSQL', () => {
   let cp: TestControlPlane;
@@ -37,17 +37,17 @@ describe('control plane: governance flows over REST on PostgreSQL', () => {
     expect(activate.body.code).toBe('key-link.revoked');
     let link = await cp.call('GET', `/v1/key-links/${keyLinkId}?minPosition=${again.body.position}`, { token: admin });
     expect(link.body).toMatchObject({ status: 'revoked', revocationReason: 'incident 42', tenantId });
-    const restore = await cp.call('POST', `/v1/key-links/${keyLinkId}/restore`, { token: admin, body: { reason: 'incident closed' } });
-    expect(restore.status).toBe(200);
-    link = await cp.call('GET', `/v1/key-links/${keyLinkId}?minPosition=${restore.body.position}`, { token: admin });
+    // Resuming must be hard: restoring waits for two approvers (the default policy).
+    const restore = await approved(cp, await cp.call('POST', `/v1/key-links/${keyLinkId}/restore`, { token: admin, body: { reason: 'incident closed' } }));
+    expect(restore.events).toEqual(['KeyLinkRestored']);
+    link = await cp.call('GET', `/v1/key-links/${keyLinkId}?minPosition=${restore.position}`, { token: admin });
     expect(link.body.status).toBe('active');
     const unlinkActive = await cp.call('POST', `/v1/key-links/${keyLinkId}/unlink`, { token: admin, body: { reason: 'done' } });
     expect(unlinkActive.status).toBe(409);
     expect(unlinkActive.body.code).toBe('key-link.active');
     await cp.call('POST', `/v1/key-links/${keyLinkId}/revoke`, { token: admin, body: { reason: 'retire' } });
-    const unlink = await cp.call('POST', `/v1/key-links/${keyLinkId}/unlink`, { token: admin, body: { reason: 'retired' } });
-    expect(unlink.status).toBe(200);
-    link = await cp.call('GET', `/v1/key-links/${keyLinkId}?minPosition=${unlink.body.position}`, { token: admin });
+    const unlink = await approved(cp, await cp.call('POST', `/v1/key-links/${keyLinkId}/unlink`, { token: admin, body: { reason: 'retired' } }));
+    link = await cp.call('GET', `/v1/key-links/${keyLinkId}?minPosition=${unlink.position}`, { token: admin });
     expect(link.body.status).toBe('unlinked');
   });
 
@@ -57,8 +57,8 @@ describe('control plane: governance flows over REST on PostgreSQL', () => {
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ code: 'tenant.has-active-key-links', activeKeyLinkIds: [keyLinkId] });
     await cp.call('POST', `/v1/key-links/${keyLinkId}/revoke`, { token: admin, body: { reason: 'offboarding' } });
-    const ok = await cp.call('POST', `/v1/tenants/${tenantId}/offboard`, { token: admin, body: { reason: 'contract ended' } });
-    expect(ok.status).toBe(200);
+    const ok = await approved(cp, await cp.call('POST', `/v1/tenants/${tenantId}/offboard`, { token: admin, body: { reason: 'contract ended' } }));
+    expect(ok.events).toEqual(['TenantOffboarded']);
     const restore = await cp.call('POST', `/v1/key-links/${keyLinkId}/restore`, { token: admin, body: { reason: 'oops' } });
     expect(restore.status).toBe(409);
     expect(restore.body.code).toBe('tenant.not-active');
@@ -83,16 +83,15 @@ describe('control plane: governance flows over REST on PostgreSQL', () => {
   it('enforces the minimum key strength of assigned policies at link time with a 422 naming the rule', async () => {
     const tenantId = randomUUID();
     await cp.call('POST', '/v1/tenants', { token: admin, body: tenantBody({ tenantId }) });
-    const policy = await cp.call('POST', '/v1/policies', {
+    const policy = await approved(cp, await cp.call('POST', '/v1/policies', {
       token: admin,
       body: { name: 'strong keys', document: { keyStrength: { allowedAlgorithms: ['AES', 'RSA'], minimumBits: { AES: 256, RSA: 3072 } } } },
-    });
-    expect(policy.status).toBe(201);
-    expect((await cp.call('POST', `/v1/policies/${policy.body.id}/assignments`, { token: admin, body: { scope: tenantId } })).status).toBe(200);
+    }));
+    await approved(cp, await cp.call('POST', `/v1/policies/${policy.id}/assignments`, { token: admin, body: { scope: tenantId } }));
     const weak = await cp.call('POST', `/v1/tenants/${tenantId}/key-links`, { token: admin, body: linkBody({ algorithm: 'RSA', keySize: 2048 }) });
     expect(weak.status).toBe(422);
     expect(weak.headers.get('content-type')).toContain('application/problem+json');
-    expect(weak.body.violations).toEqual([expect.objectContaining({ rule: 'key-strength.minimum-bits', policyId: policy.body.id, policyVersion: 1 })]);
+    expect(weak.body.violations).toEqual([expect.objectContaining({ rule: 'key-strength.minimum-bits', policyId: policy.id, policyVersion: 1 })]);
     const ec = await cp.call('POST', `/v1/tenants/${tenantId}/key-links`, { token: admin, body: linkBody({ algorithm: 'EC', keySize: 384 }) });
     expect(ec.status).toBe(422);
     expect(ec.body.violations[0].rule).toBe('key-strength.allowed-algorithms');
@@ -101,13 +100,12 @@ describe('control plane: governance flows over REST on PostgreSQL', () => {
     // A new version that tightens the rule applies to the next link (the assignment follows the latest version).
     // It makes the RSA-3072 link non-compliant, so it needs the author's consent (see policy-impact.e2e-spec.ts).
     const tighter = { document: { keyStrength: { minimumBits: { RSA: 4096 } } }, basedOnVersion: 1 };
-    expect((await cp.call('POST', `/v1/policies/${policy.body.id}/versions`, { token: admin, body: tighter })).status).toBe(422);
-    const v2 = await cp.call('POST', `/v1/policies/${policy.body.id}/versions`, { token: admin, body: { ...tighter, acceptImpact: true } });
-    expect(v2.status).toBe(201);
+    expect((await cp.call('POST', `/v1/policies/${policy.id}/versions`, { token: admin, body: tighter })).status).toBe(422);
+    const v2 = await approved(cp, await cp.call('POST', `/v1/policies/${policy.id}/versions`, { token: admin, body: { ...tighter, acceptImpact: true } }));
     const nowWeak = await cp.call('POST', `/v1/tenants/${tenantId}/key-links`, { token: admin, body: linkBody({ algorithm: 'RSA', keySize: 3072 }) });
     expect(nowWeak.status).toBe(422);
     expect(nowWeak.body.violations[0]).toMatchObject({ rule: 'key-strength.minimum-bits', policyVersion: 2 });
-    const read = await cp.call('GET', `/v1/policies/${policy.body.id}?minPosition=${v2.body.position}`, { token: admin });
+    const read = await cp.call('GET', `/v1/policies/${policy.id}?minPosition=${v2.position}`, { token: admin });
     expect(read.body).toMatchObject({ latestVersion: 2 });
     expect(read.body.versions).toHaveLength(2);
   });
@@ -115,12 +113,11 @@ describe('control plane: governance flows over REST on PostgreSQL', () => {
   it('keeps roots of trust in allowed provider kinds and regions at link time (422 naming each rule)', async () => {
     const tenantId = randomUUID();
     await cp.call('POST', '/v1/tenants', { token: admin, body: tenantBody({ tenantId }) });
-    const policy = await cp.call('POST', '/v1/policies', {
+    const policy = await approved(cp, await cp.call('POST', '/v1/policies', {
       token: admin,
       body: { name: 'EU sovereignty', document: { providers: { allowedKinds: ['pkcs11', 'aws-kms'] }, geofence: { rootOfTrustRegions: { EU: ['eu-central-1', 'eu-west-1'] } } } },
-    });
-    expect(policy.status).toBe(201);
-    expect((await cp.call('POST', `/v1/policies/${policy.body.id}/assignments`, { token: admin, body: { scope: tenantId } })).status).toBe(200);
+    }));
+    await approved(cp, await cp.call('POST', `/v1/policies/${policy.id}/assignments`, { token: admin, body: { scope: tenantId } }));
     const both = await cp.call('POST', `/v1/tenants/${tenantId}/key-links`, { token: admin, body: linkBody({ providerKind: 'gcp-kms', providerRegion: 'us-central1' }) });
     expect(both.status).toBe(422);
     expect(both.body.violations.map((v: { rule: string }) => v.rule)).toEqual(['providers.allowed-kinds', 'geofence.root-of-trust-region']);

@@ -15,7 +15,7 @@ import { KeyRotationScheduler } from '../../apps/control-plane/src/key-links/rot
 import { Aggregates } from '../../apps/control-plane/src/shared/aggregates';
 import { SchedulerLock } from '../../apps/control-plane/src/key-links/rotation-scheduler/scheduler-lock';
 import { startTestControlPlane, TestControlPlane } from '../support/control-plane';
-import { ALL, tenantBody } from './fixtures';
+import { ALL, approved, tenantBody } from './fixtures';
 
 const SECRET = randomBytes(24).toString('base64url');
 const DAY = 86_400_000;
@@ -71,9 +71,9 @@ describe('rotation scheduler', () => {
     await admin.createOctKey(name, { keySize: 256, hsm: true });
     const azureLink = await activeLink(tenantId, { providerKind: 'azure-keyvault', keyReference: `${vault.vaultUrl}/keys/${name}` });
     const hsmLink = await activeLink(tenantId, { providerKind: 'pkcs11', keyReference: 'pkcs11:token=acme;object=root-2026' });
-    const policy = await cp.call('POST', '/v1/policies', { token, body: { name: `rotate-${tenantId}`, document: { rotation: { maxAgeDays: 30, warningDays: 7 } } } });
-    expect((await cp.call('POST', `/v1/policies/${policy.body.id}/assignments`, { token, body: { scope: tenantId } })).status).toBeLessThan(300);
-    const before = (await cp.call('GET', `/v1/key-links/${azureLink}?minPosition=${policy.body.position}`, { token })).body;
+    const policy = await approved(cp, await cp.call('POST', '/v1/policies', { token, body: { name: `rotate-${tenantId}`, document: { rotation: { maxAgeDays: 30, warningDays: 7 } } } }));
+    await approved(cp, await cp.call('POST', `/v1/policies/${policy.id}/assignments`, { token, body: { scope: tenantId } }));
+    const before = (await cp.call('GET', `/v1/key-links/${azureLink}?minPosition=${policy.position}`, { token })).body;
 
     expect((await scheduler().runOnce(new Date(Date.now() + 10 * DAY))).overdue).toBe(0);
     const round = await scheduler().runOnce(new Date(Date.now() + 31 * DAY));
@@ -106,8 +106,8 @@ describe('rotation scheduler', () => {
     const name = `crash-${randomUUID().slice(0, 8)}`;
     await admin.createOctKey(name, { keySize: 256, hsm: true });
     const link = await activeLink(tenantId, { providerKind: 'azure-keyvault', keyReference: `${vault.vaultUrl}/keys/${name}` });
-    const policy = await cp.call('POST', '/v1/policies', { token, body: { name: `rotate-${tenantId}`, document: { rotation: { maxAgeDays: 30 } } } });
-    await cp.call('POST', `/v1/policies/${policy.body.id}/assignments`, { token, body: { scope: tenantId } });
+    const policy = await approved(cp, await cp.call('POST', '/v1/policies', { token, body: { name: `rotate-${tenantId}`, document: { rotation: { maxAgeDays: 30 } } } }));
+    await approved(cp, await cp.call('POST', `/v1/policies/${policy.id}/assignments`, { token, body: { scope: tenantId } }));
 
     // As if a previous round recorded the start, the provider rotated, and the process died before the append.
     const aggregates = cp.running.app.get(Aggregates);

@@ -1,7 +1,7 @@
 /** What-if and the admission of policy changes: a change that makes existing links non-compliant needs consent. */
 import { randomUUID } from 'node:crypto';
 import { startTestControlPlane, TestControlPlane } from '../support/control-plane';
-import { ALL, linkBody, tenantBody } from './fixtures';
+import { ALL, approved, linkBody, tenantBody } from './fixtures';
 
 describe('control plane: policy what-if and impact admission', () => {
   let cp: TestControlPlane;
@@ -33,7 +33,7 @@ describe('control plane: policy what-if and impact admission', () => {
     const whileLinked = new Date().toISOString();
     await new Promise((r) => setTimeout(r, 50));
     expect((await cp.call('POST', `/v1/key-links/${linkIds[0]}/revoke`, { token: admin, body: { reason: 'retire' } })).status).toBe(200);
-    expect((await cp.call('POST', `/v1/key-links/${linkIds[0]}/unlink`, { token: admin, body: { reason: 'retire' } })).status).toBe(200);
+    await approved(cp, await cp.call('POST', `/v1/key-links/${linkIds[0]}/unlink`, { token: admin, body: { reason: 'retire' } }));
     const draft = { keyStrength: { minimumBits: { RSA: 3072 } } };
 
     const now = await cp.call('POST', '/v1/policies/simulate', { token: admin, body: { scope: tenantId, document: draft } });
@@ -75,35 +75,33 @@ describe('control plane: policy what-if and impact admission', () => {
 
   it('refuses an assignment or a revision that breaks existing links unless the impact is accepted, then records it', async () => {
     const { tenantId, linkIds } = await tenantWithLinks({ algorithm: 'RSA', keySize: 3072 });
-    const policy = await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'rsa floor', document: { keyStrength: { minimumBits: { RSA: 3072 } } } } });
-    expect((await cp.call('POST', `/v1/policies/${policy.body.id}/assignments`, { token: admin, body: { scope: tenantId } })).status).toBe(200);
+    const policy = await approved(cp, await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'rsa floor', document: { keyStrength: { minimumBits: { RSA: 3072 } } } } }));
+    await approved(cp, await cp.call('POST', `/v1/policies/${policy.id}/assignments`, { token: admin, body: { scope: tenantId } }));
 
     const tighter = { document: { keyStrength: { minimumBits: { RSA: 4096 } } } };
-    const refused = await cp.call('POST', `/v1/policies/${policy.body.id}/versions`, { token: admin, body: tighter });
+    const refused = await cp.call('POST', `/v1/policies/${policy.id}/versions`, { token: admin, body: tighter });
     expect(refused.status).toBe(422);
     expect(refused.body.violations[0]).toMatchObject({ rule: 'policy.impact' });
     expect(refused.body.violations[0].message).toContain('1 existing key links of 1 tenants');
     expect(refused.body.violations[1]).toMatchObject({ rule: 'key-strength.minimum-bits' });
     expect(refused.body.violations[1].message).toContain(linkIds[0]);
 
-    const accepted = await cp.call('POST', `/v1/policies/${policy.body.id}/versions`, { token: admin, body: { ...tighter, acceptImpact: true } });
-    expect(accepted.status).toBe(201);
-    const events = await cp.call('GET', `/v1/audit/events?type=PolicyRevised&minPosition=${accepted.body.position}`, { token: admin });
-    const revised = events.body.items.find((e: { data: { policyId: string } }) => e.data.policyId === policy.body.id);
+    const accepted = await approved(cp, await cp.call('POST', `/v1/policies/${policy.id}/versions`, { token: admin, body: { ...tighter, acceptImpact: true } }));
+    const events = await cp.call('GET', `/v1/audit/events?type=PolicyRevised&minPosition=${accepted.position}`, { token: admin });
+    const revised = events.body.items.find((e: { data: { policyId: string } }) => e.data.policyId === policy.id);
     expect(revised.data.acceptedImpact).toEqual({ keyLinks: 1, tenants: 1 });
 
     // Assigning elsewhere: a tenant with a weak link refuses it too, unless accepted.
     const other = await tenantWithLinks({ algorithm: 'RSA', keySize: 2048 });
-    const assign = await cp.call('POST', `/v1/policies/${policy.body.id}/assignments`, { token: admin, body: { scope: other.tenantId } });
+    const assign = await cp.call('POST', `/v1/policies/${policy.id}/assignments`, { token: admin, body: { scope: other.tenantId } });
     expect(assign.status).toBe(422);
-    expect((await cp.call('POST', `/v1/policies/${policy.body.id}/assignments`, { token: admin, body: { scope: other.tenantId, acceptImpact: true } })).status).toBe(200);
+    await approved(cp, await cp.call('POST', `/v1/policies/${policy.id}/assignments`, { token: admin, body: { scope: other.tenantId, acceptImpact: true } }));
   });
 
   it('accepts policy documents in YAML, and publishes the JSON Schema of documents', async () => {
     const yaml = ['name: EU residency (YAML)', 'document:', '  geofence:', '    unwrapRegions:', '      EU: [eu-central-1]', '  failClosed:', '    maxStalenessMs: 1500', ''].join('\n');
     const res = await fetch(`${cp.url}/v1/policies`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/yaml' }, body: yaml });
-    expect(res.status).toBe(201);
-    const { id, position } = (await res.json()) as { id: string; position: string };
+    const { id, position } = await approved(cp, { status: res.status, body: await res.json() });
     const read = await cp.call('GET', `/v1/policies/${id}?minPosition=${position}`, { token: admin });
     expect(read.body.versions[0].document).toEqual({ geofence: { unwrapRegions: { EU: ['eu-central-1'] } }, failClosed: { maxStalenessMs: 1500 } });
 
@@ -122,19 +120,19 @@ describe('control plane: policy what-if and impact admission', () => {
   });
 
   it('refuses a tenant policy that loosens a global guardrail, naming it, whatever impact is accepted', async () => {
-    const global = await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'providers', document: { providers: { allowedKinds: ['pkcs11', 'aws-kms'] } } } });
-    expect((await cp.call('POST', `/v1/policies/${global.body.id}/assignments`, { token: admin, body: { scope: 'global', acceptImpact: true } })).status).toBe(200);
+    const global = await approved(cp, await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'providers', document: { providers: { allowedKinds: ['pkcs11', 'aws-kms'] } } } }));
+    await approved(cp, await cp.call('POST', `/v1/policies/${global.id}/assignments`, { token: admin, body: { scope: 'global', acceptImpact: true } }));
     const { tenantId } = await tenantWithLinks();
-    const looser = await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'tenant wants gcp', document: { providers: { allowedKinds: ['pkcs11', 'gcp-kms'] } } } });
-    const refused = await cp.call('POST', `/v1/policies/${looser.body.id}/assignments`, { token: admin, body: { scope: tenantId, acceptImpact: true } });
+    const looser = await approved(cp, await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'tenant wants gcp', document: { providers: { allowedKinds: ['pkcs11', 'gcp-kms'] } } } }));
+    const refused = await cp.call('POST', `/v1/policies/${looser.id}/assignments`, { token: admin, body: { scope: tenantId, acceptImpact: true } });
     expect(refused.status).toBe(422);
     expect(refused.body.violations).toEqual([
-      expect.objectContaining({ rule: 'guardrail.loosens', policyId: global.body.id, message: '$.providers.allowedKinds: allows provider kinds gcp-kms, which the wider policy does not' }),
+      expect.objectContaining({ rule: 'guardrail.loosens', policyId: global.id, message: '$.providers.allowedKinds: allows provider kinds gcp-kms, which the wider policy does not' }),
     ]);
-    const tighter = await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'tenant: HSM only', document: { providers: { allowedKinds: ['pkcs11'] } } } });
-    expect((await cp.call('POST', `/v1/policies/${tighter.body.id}/assignments`, { token: admin, body: { scope: tenantId } })).status).toBe(200);
+    const tighter = await approved(cp, await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'tenant: HSM only', document: { providers: { allowedKinds: ['pkcs11'] } } } }));
+    await approved(cp, await cp.call('POST', `/v1/policies/${tighter.id}/assignments`, { token: admin, body: { scope: tenantId } }));
     // Revising the tenant's policy to loosen it is refused the same way.
-    const revised = await cp.call('POST', `/v1/policies/${tighter.body.id}/versions`, { token: admin, body: { document: { providers: { allowedKinds: ['pkcs11', 'azure-keyvault'] } } } });
+    const revised = await cp.call('POST', `/v1/policies/${tighter.id}/versions`, { token: admin, body: { document: { providers: { allowedKinds: ['pkcs11', 'azure-keyvault'] } } } });
     expect(revised.status).toBe(422);
     expect(revised.body.violations[0].rule).toBe('guardrail.loosens');
   });
@@ -143,23 +141,23 @@ describe('control plane: policy what-if and impact admission', () => {
     const eu = await tenantWithLinks();
     const usId = randomUUID();
     expect((await cp.call('POST', '/v1/tenants', { token: admin, body: tenantBody({ tenantId: usId, jurisdiction: 'US', homeRegion: 'us-east-1' }) })).status).toBe(201);
-    const euRoots = await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'EU roots', document: { geofence: { rootOfTrustRegions: { EU: ['eu-central-1', 'eu-west-1'], US: ['us-east-1'] } } } } });
+    const euRoots = await approved(cp, await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'EU roots', document: { geofence: { rootOfTrustRegions: { EU: ['eu-central-1', 'eu-west-1'], US: ['us-east-1'] } } } } }));
     // Earlier tests left EU links rooted in us-east-1: the assignment needs their impact accepted.
-    expect((await cp.call('POST', `/v1/policies/${euRoots.body.id}/assignments`, { token: admin, body: { scope: 'jurisdiction:EU', acceptImpact: true } })).status).toBe(200);
+    await approved(cp, await cp.call('POST', `/v1/policies/${euRoots.id}/assignments`, { token: admin, body: { scope: 'jurisdiction:EU', acceptImpact: true } }));
     const euLink = await cp.call('POST', `/v1/tenants/${eu.tenantId}/key-links`, { token: admin, body: linkBody({ providerRegion: 'us-east-1' }) });
     expect(euLink.status).toBe(422);
     expect(euLink.body.violations.map((v: { rule: string }) => v.rule)).toContain('geofence.root-of-trust-region');
     // A US tenant is not governed by the EU jurisdiction's policy.
     expect((await cp.call('POST', `/v1/tenants/${usId}/key-links`, { token: admin, body: linkBody({ providerRegion: 'ap-south-1' }) })).status).toBe(201);
 
-    const looser = await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'tenant roots', document: { geofence: { rootOfTrustRegions: { EU: ['eu-central-1', 'eu-north-1'] } } } } });
-    const refused = await cp.call('POST', `/v1/policies/${looser.body.id}/assignments`, { token: admin, body: { scope: eu.tenantId } });
+    const looser = await approved(cp, await cp.call('POST', '/v1/policies', { token: admin, body: { name: 'tenant roots', document: { geofence: { rootOfTrustRegions: { EU: ['eu-central-1', 'eu-north-1'] } } } } }));
+    const refused = await cp.call('POST', `/v1/policies/${looser.id}/assignments`, { token: admin, body: { scope: eu.tenantId } });
     expect(refused.status).toBe(422);
-    expect(refused.body.violations[0]).toMatchObject({ rule: 'guardrail.loosens', policyId: euRoots.body.id });
+    expect(refused.body.violations[0]).toMatchObject({ rule: 'guardrail.loosens', policyId: euRoots.id });
 
-    expect((await cp.call('POST', `/v1/policies/${euRoots.body.id}/assignments`, { token: admin, body: { scope: 'jurisdiction:XX' } })).status).toBe(400);
+    expect((await cp.call('POST', `/v1/policies/${euRoots.id}/assignments`, { token: admin, body: { scope: 'jurisdiction:XX' } })).status).toBe(400);
     const tenantAdmin = await cp.token(['platform-operator'], { tenants: [eu.tenantId] });
-    expect((await cp.call('POST', `/v1/policies/${euRoots.body.id}/assignments`, { token: tenantAdmin, body: { scope: 'jurisdiction:EU' } })).status).toBe(403);
+    expect((await cp.call('POST', `/v1/policies/${euRoots.id}/assignments`, { token: tenantAdmin, body: { scope: 'jurisdiction:EU' } })).status).toBe(403);
     const sim = await cp.call('POST', '/v1/policies/simulate', { token: admin, body: { scope: 'jurisdiction:US', document: { geofence: { rootOfTrustRegions: { US: ['us-east-1'] } } } } });
     expect(sim.status).toBe(200);
     expect(sim.body.violations.some((v: { tenantId: string }) => v.tenantId === usId)).toBe(true);

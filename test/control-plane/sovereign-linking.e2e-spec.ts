@@ -13,7 +13,7 @@ import { startTestControlPlane, TestControlPlane } from '../support/control-plan
 import { api, createWorker, eventually } from '../worker/support/worker-harness';
 import { WorkloadIssuer } from '../worker/support/workload-issuer';
 import { Pkcs11KeyProvider } from '@cmk/key-providers/pkcs11';
-import { ALL, tenantBody } from './fixtures';
+import { ALL, approved, tenantBody } from './fixtures';
 
 const EU = 'eu-central-1';
 let cp: TestControlPlane;
@@ -134,15 +134,14 @@ describe('HYOK on a real HSM', () => {
       const r = await api(workers[1], '/v1/data-keys', workload, {});
       return r.status === 200 && r.body;
     });
-    const policy = await cp.call('POST', '/v1/policies', { token, body: { name: `strict-${tenantId}`, document: { hyokHealth: { onProblem: 'revoke' } } } });
-    expect(policy.status).toBe(201);
-    expect((await cp.call('POST', `/v1/policies/${policy.body.id}/assignments`, { token, body: { scope: tenantId } })).status).toBeLessThan(300);
+    const policy = await approved(cp, await cp.call('POST', '/v1/policies', { token, body: { name: `strict-${tenantId}`, document: { hyokHealth: { onProblem: 'revoke' } } } }));
+    await approved(cp, await cp.call('POST', `/v1/policies/${policy.id}/assignments`, { token, body: { scope: tenantId } }));
 
     cp.hsm.keys.destroy(label);
     const sync = await cp.call('POST', `/v1/key-links/${keyLinkId}/sync`, { token });
     expect(sync.body).toMatchObject({ observation: { condition: 'not-found' }, events: ['KeyLinkDegraded', 'KeyLinkRevoked'] });
     const audit = (await cp.call('GET', `/v1/audit/events?stream=keylink-${keyLinkId}&type=KeyLinkRevoked&minPosition=${await storeHead()}`, { token })).body.items;
-    expect(audit[0].data).toMatchObject({ automatic: true, reason: expect.stringContaining(`policy ${policy.body.id}`) });
+    expect(audit[0].data).toMatchObject({ automatic: true, reason: expect.stringContaining(`policy ${policy.id}`) });
     for (const w of workers) {
       await eventually(async () => (await api(w, '/v1/unwrap', workload, { ciphertextBlob: dataKey.ciphertextBlob })).status === 403);
     }

@@ -71,7 +71,14 @@ export interface ApiResponse {
  * HTTP (so the remote-JWKS path is the one under test). `mode: 'embedded'` runs it on PGlite instead.
  */
 export async function startTestControlPlane(
-  opts: { mode?: 'postgres' | 'embedded'; env?: Record<string, string>; /** azure-keyvault provider settings, next to the pkcs11 token */ azure?: Record<string, unknown> } = {},
+  opts: {
+    mode?: 'postgres' | 'embedded';
+    env?: Record<string, string>;
+    /** azure-keyvault provider settings, next to the pkcs11 token */
+    azure?: Record<string, unknown>;
+    /** Sign audit checkpoints with an Ed25519 key in the test token (else a key in memory). */
+    auditKeyInHsm?: boolean;
+  } = {},
 ): Promise<TestControlPlane> {
   const issuer = await DevIssuer.open({ issuer: 'urn:cmk:test-issuer', audience: 'openkcm-cmk' });
   const jwks: Server = createServer((_req, res) => {
@@ -99,6 +106,14 @@ export async function startTestControlPlane(
     }),
     CMK_KEY_HEALTH_SYNC_INTERVAL_MS: '0',
     CMK_ROTATION_INTERVAL_MS: '0',
+    CMK_AUDIT_SEAL_INTERVAL_MS: '0',
+    CMK_APPROVAL_SWEEP_INTERVAL_MS: '0',
+    ...(opts.auditKeyInHsm
+      ? {
+          CMK_AUDIT_SIGNER: 'pkcs11',
+          CMK_AUDIT_PKCS11: JSON.stringify({ modulePath: hsm.hsm.modulePath, tokenLabel: hsm.hsm.tokenLabel, pin: 'env:CMK_PKCS11_PIN', keyLabel: 'cmk-audit-signing', createIfMissing: true }),
+        }
+      : { CMK_AUDIT_SIGNER: 'memory' }),
     ...opts.env,
   });
   let running: RunningApp;

@@ -35,8 +35,13 @@ export class Output {
     this.io.stdout.write(`${t.toString()}\n`);
   }
 
-  done(result: { id: string; revision: number; position: string; events: string[] }, what: string): void {
+  done(result: { id: string; revision: number; position: string; events: string[] } | { approvalId: string; status: string; requiredApprovers: number; expiresAt: string }, what: string): void {
     if (this.json) return this.raw(result);
+    // Four eyes: the command waits for approvers (202) instead of running now.
+    if ('approvalId' in result) {
+      this.io.stdout.write(`${what}: waiting for ${result.requiredApprovers} approvers (approval ${result.approvalId}, ${result.status}, expires ${result.expiresAt}); cmk approvals approve ${result.approvalId}\n`);
+      return;
+    }
     const outcome = result.events.length ? result.events.join(', ') : 'no change';
     this.io.stdout.write(`${what} ${result.id}: ${outcome} (revision ${result.revision}, position ${result.position})\n`);
   }

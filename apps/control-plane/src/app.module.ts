@@ -9,6 +9,8 @@ import { ProblemFilter } from './http/problem.filter';
 import { correlationMiddleware } from './http/correlation.middleware';
 import { IDEMPOTENCY_STORE, IdempotencyInterceptor } from './http/idempotency/idempotency.interceptor';
 import { MetricsInterceptor } from './http/metrics.interceptor';
+import { DENIED_ATTEMPTS, DeniedAttemptsRecorder } from './http/denied-attempts/denied-attempts.recorder';
+import { logger } from './infrastructure/logger';
 import { Infrastructure } from './infrastructure/infrastructure';
 import { METRICS } from './infrastructure/metrics';
 import { Aggregates } from './shared/aggregates';
@@ -24,6 +26,10 @@ import { KeyHealthSync } from './key-links/sync-key-link/key-health-sync';
 import { KeyHealthScheduler } from './key-links/sync-key-link/key-health-scheduler';
 import { DB_POOL, SchedulerLock } from './key-links/rotation-scheduler/scheduler-lock';
 import { KeyRotationScheduler } from './key-links/rotation-scheduler/key-rotation-scheduler';
+import { AuditLeaves, READ_DATA_SOURCE } from './audit/sealer/audit-leaves';
+import { AUDIT_SIGNER, AuditSealer } from './audit/sealer/audit-sealer';
+import { SiemExport } from './audit/siem/siem-export';
+import { ApprovalProviders } from './approvals/approval-providers';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -41,9 +47,15 @@ export class AppModule implements NestModule {
         { provide: IDEMPOTENCY_STORE, useValue: infra.idempotency },
         { provide: METRICS, useValue: infra.metrics.registry },
         { provide: 'HTTP_METRICS', useValue: infra.metrics },
+        { provide: DENIED_ATTEMPTS, useFactory: () => new DeniedAttemptsRecorder(infra.store, infra.metrics, logger) },
         ...(infra.embedded ? [{ provide: EMBEDDED_MESH, useValue: infra.embedded }] : []),
         { provide: KEY_PROVIDERS, useValue: infra.keyProviders },
         { provide: DB_POOL, useValue: infra.pool },
+        { provide: AUDIT_SIGNER, useValue: infra.auditSigner },
+        { provide: READ_DATA_SOURCE, useValue: infra.dataSource },
+        AuditLeaves,
+        AuditSealer,
+        SiemExport,
         SchedulerLock,
         KeyRotationScheduler,
         { provide: APP_GUARD, useClass: AuthGuard },
@@ -60,6 +72,7 @@ export class AppModule implements NestModule {
         KeyHealthSync,
         KeyHealthScheduler,
         ...Handlers,
+        ...ApprovalProviders,
       ],
     };
   }

@@ -28,7 +28,11 @@ import { ImportKeyMaterialHandler } from './key-links/import-key-material/import
 import { SyncKeyLinkController } from './key-links/sync-key-link/sync-key-link.http.controller';
 import { RotateKeyLinkController } from './key-links/rotate-key-link/rotate-key-link.http.controller';
 import { RotateKeyLinkHandler } from './key-links/rotate-key-link/rotate-key-link.handler';
+import { RotateTenantKeyController } from './key-links/rotate-tenant-key/rotate-tenant-key.http.controller';
+import { RotateTenantKeyHandler } from './key-links/rotate-tenant-key/rotate-tenant-key.handler';
 import { KeyRotationController } from './key-links/rotation-scheduler/key-rotation.http.controller';
+import { AuditKeysController, AuditProofsController } from './audit/sealer/audit-proofs.http.controller';
+import { SiemController } from './audit/siem/siem.http.controller';
 import { RevocationReceiptController } from './key-links/revocation-receipt/revocation-receipt.http.controller';
 import { RegisterSystemController } from './systems/register-system/register-system.http.controller';
 import { RegisterSystemHandler } from './systems/register-system/register-system.handler';
@@ -55,22 +59,24 @@ import { ProjectionsController } from './admin/projections.http.controller';
 import { HealthController } from './health/health.http.controller';
 import { EmbeddedMeshController } from './embedded/workload-token.http.controller';
 import { MetricsController } from './health/metrics.http.controller';
+import { ApprovalsController } from './approvals/approvals.http.controller';
 
 /** The route table: every controller and command handler of the control plane. */
 export const Controllers = [
   OnboardTenantController, UpdateTenantController, SuspendTenantController, ResumeTenantController, OffboardTenantController, QueryTenantsController,
   LinkKeyController, ActivateKeyLinkController, RevokeKeyLinkController, RestoreKeyLinkController, UnlinkKeyController, QueryKeyLinksController, RevocationReceiptController,
-  VerifyKeyLinkController, ImportKeyMaterialController, SyncKeyLinkController, RotateKeyLinkController, KeyRotationController,
+  VerifyKeyLinkController, ImportKeyMaterialController, SyncKeyLinkController, RotateKeyLinkController, RotateTenantKeyController, KeyRotationController,
   RegisterSystemController, DeregisterSystemController, RebindSystemController, QuerySystemsController,
   DefinePolicyController, RevisePolicyController, AssignPolicyController, PolicySchemaController, QueryPoliciesController, SimulatePolicyController,
-  QueryAuditEventsController, QueryUsageController, KillSwitchController, ComplianceController,
+  ApprovalsController,
+  QueryAuditEventsController, AuditProofsController, AuditKeysController, SiemController, QueryUsageController, KillSwitchController, ComplianceController,
 ];
 export const AdminModuleControllers = [ProjectionsController, HealthController, MetricsController, EmbeddedMeshController];
 
 export const Handlers = [
   OnboardTenantHandler, UpdateTenantHandler, SuspendTenantHandler, ResumeTenantHandler, OffboardTenantHandler,
   LinkKeyHandler, ActivateKeyLinkHandler, RevokeKeyLinkHandler, RestoreKeyLinkHandler, UnlinkKeyHandler,
-  VerifyKeyLinkHandler, IssueImportParametersHandler, ImportKeyMaterialHandler, RotateKeyLinkHandler,
+  VerifyKeyLinkHandler, IssueImportParametersHandler, ImportKeyMaterialHandler, RotateKeyLinkHandler, RotateTenantKeyHandler,
   RegisterSystemHandler, DeregisterSystemHandler, RebindSystemHandler,
   DefinePolicyHandler, RevisePolicyHandler, AssignPolicyHandler, UnassignPolicyHandler,
 ];

@@ -42,10 +42,34 @@ export interface AppConfig {
   keyHealthSyncIntervalMs: number;
   /** Rotation of overdue keys; 0 turns the scheduler off (POST /v1/key-rotation/run still works). */
   rotationIntervalMs: number;
+  /** CMK_SIEM_SINKS: where the audit log is exported (Splunk HEC, Datadog, syslog); validated at start. */
+  siemSinks: SinkConfig[];
+  audit: {
+    /** Seal (sign a Merkle checkpoint) at least this often when there are new events; 0: only on demand. */
+    sealIntervalMs: number;
+    /** ...or as soon as this many events are new. */
+    sealEvery: number;
+    /** Where the checkpoint signing key (Ed25519) lives. */
+    signer: { kind: 'memory' } | { kind: 'file'; path: string } | { kind: 'pkcs11'; settings: Record<string, unknown> };
+  };
+  approvals: {
+    /** Expire overdue requests and run those whose quorum was reached; 0 turns the sweep off (reads still expire). */
+    sweepIntervalMs: number;
+    /** CMK_APPROVAL_WEBHOOK_URL: where approvers are notified; absent: no notifications. */
+    webhook?: {
+      url: string;
+      /** HMAC-SHA256 signing secret as a reference (env:NAME or file:/path), read at send time. */
+      secretRef: string;
+      /** Back-off between delivery attempts doubles up to this. */
+      maxBackoffMs: number;
+      timeoutMs: number;
+    };
+  };
 }
 
 import { EventStoreDbConfigError, parseEventStoreDbConnection } from '@cmk/event-store';
 import { IssuerConfigError, parseTrustedIssuers, TrustedIssuerConfig } from '@cmk/auth';
+import { secretRefProblem, SinkConfig, sinkConfigsFromEnv } from '@cmk/audit';
 import { KeyProviderSettings, KeyProviderSettingsError, parseKeyProviderSettings } from '../key-links/providers/key-provider-settings';
 
 export class ConfigError extends Error {
@@ -88,6 +112,63 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   }
   if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `must use ${protocols.join(' or ')}`);
   return v;
+}
+
+/**
+ * CMK_AUDIT_SIGNER: `file:/path/key.pem` (an Ed25519 PKCS#8 key file, created 0600 on first start), `pkcs11` (the
+ * key stays in the HSM; CMK_AUDIT_PKCS11 = {"modulePath","tokenLabel","pin":"env:…","keyLabel","createIfMissing"}),
+ * or `memory` (a key for this process only). Default: a key file in the data directory, `memory` for memory://.
+ */
+function auditSigner(env: Env, dataDir: string): AppConfig['audit']['signer'] {
+  const raw = env.CMK_AUDIT_SIGNER ?? (dataDir === 'memory://' ? 'memory' : `file:${dataDir.replace(/\/+$/, '')}/audit-signing-ed25519.pem`);
+  if (raw === 'memory') return { kind: 'memory' };
+  if (raw.startsWith('file:') && raw.length > 5) return { kind: 'file', path: raw.slice(5) };
+  if (raw === 'pkcs11') {
+    let settings: unknown;
+    try {
+      settings = JSON.parse(env.CMK_AUDIT_PKCS11 ?? '');
+    } catch {
+      throw new ConfigError('CMK_AUDIT_PKCS11', 'must be a JSON object {modulePath, tokenLabel, pin, keyLabel} when CMK_AUDIT_SIGNER=pkcs11');
+    }
+    if (!settings || typeof settings !== 'object' || Array.isArray(settings)) throw new ConfigError('CMK_AUDIT_PKCS11', 'must be a JSON object');
+    for (const field of ['modulePath', 'tokenLabel', 'pin', 'keyLabel'])
+      if (typeof (settings as Record<string, unknown>)[field] !== 'string') throw new ConfigError(`CMK_AUDIT_PKCS11.${field}`, 'is required (a string)');
+    return { kind: 'pkcs11', settings: settings as Record<string, unknown> };
+  }
+  throw new ConfigError('CMK_AUDIT_SIGNER', `must be file:/path, pkcs11 or memory (got "${raw}")`);
+}
+
+function siemSinks(env: Env): SinkConfig[] {
+  try {
+    return sinkConfigsFromEnv(env as NodeJS.ProcessEnv);
+  } catch (error) {
+    const e = error as Error & { field?: string };
+    const field = e.field ?? 'CMK_SIEM_SINKS';
+    throw new ConfigError(field, e.message.startsWith(`${field}: `) ? e.message.slice(field.length + 2) : e.message);
+  }
+}
+
+function approvals(env: Env): AppConfig['approvals'] {
+  const sweepIntervalMs = int(env, 'CMK_APPROVAL_SWEEP_INTERVAL_MS', 60_000, 0, 86_400_000);
+  const webhookUrl = url(env, 'CMK_APPROVAL_WEBHOOK_URL', ['http:', 'https:']);
+  if (!webhookUrl) {
+    if (env.CMK_APPROVAL_WEBHOOK_SECRET) throw new ConfigError('CMK_APPROVAL_WEBHOOK_SECRET', 'is set but CMK_APPROVAL_WEBHOOK_URL is not');
+    return { sweepIntervalMs };
+  }
+  // Unsigned notifications would let anyone who reaches the receiver forge approval traffic.
+  const secretRef = env.CMK_APPROVAL_WEBHOOK_SECRET;
+  if (!secretRef) throw new ConfigError('CMK_APPROVAL_WEBHOOK_SECRET', 'is required when CMK_APPROVAL_WEBHOOK_URL is set (env:NAME or file:/path)');
+  const problem = secretRefProblem(secretRef);
+  if (problem) throw new ConfigError('CMK_APPROVAL_WEBHOOK_SECRET', problem);
+  return {
+    sweepIntervalMs,
+    webhook: {
+      url: webhookUrl,
+      secretRef,
+      maxBackoffMs: int(env, 'CMK_APPROVAL_WEBHOOK_MAX_BACKOFF_MS', 300_000, 10, 3_600_000),
+      timeoutMs: int(env, 'CMK_APPROVAL_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    },
+  };
 }
 
 export function loadConfig(env: Env = process.env): AppConfig {
@@ -159,5 +240,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     keyProviders,
     keyHealthSyncIntervalMs: int(env, 'CMK_KEY_HEALTH_SYNC_INTERVAL_MS', 300_000, 0, 86_400_000),
     rotationIntervalMs: int(env, 'CMK_ROTATION_INTERVAL_MS', 3_600_000, 0, 86_400_000),
+    siemSinks: siemSinks(env),
+    audit: {
+      sealIntervalMs: int(env, 'CMK_AUDIT_SEAL_INTERVAL_MS', 10_000, 0, 3_600_000),
+      sealEvery: int(env, 'CMK_AUDIT_SEAL_EVERY', 1_000, 1, 10_000_000),
+      signer: auditSigner(env, env.CMK_DATA_DIR ?? '.data/cmk'),
+    },
+    approvals: approvals(env),
   };
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { LocalKeyProvider } from '@cmk/key-providers/local';
+import { CheckpointSigner, keyFileCheckpointSigner, memoryCheckpointSigner } from '@cmk/audit';
 import { DevIssuer, IssuerRegistry, JwtVerifier } from '@cmk/auth';
 import { EventStore, migrateEventStore, openDatabase, PostgresEventStore } from '@cmk/event-store';
 import { createReadModelDataSource, ProjectionRunner, ReadModelQueries } from '@cmk/read-models';
@@ -31,6 +32,8 @@ export interface Infrastructure {
   /** Embedded mode: the in-process mesh, bridge and regional workers. */
   embedded?: EmbeddedMesh;
   keyProviders: KeyProviderRegistry;
+  /** Signs audit checkpoints (HSM, key file or memory). */
+  auditSigner: CheckpointSigner;
   close(): Promise<void>;
 }
 
@@ -87,17 +90,20 @@ export async function openInfrastructure(config: AppConfig): Promise<Infrastruct
     throw error;
   }
 
+  const auditSigner = await openAuditSigner(config);
+
   const embedded =
     config.embeddedMesh && devIssuer && localKeys
       ? await EmbeddedMesh.start({ store, issuer: devIssuer, keys: localKeys, host: config.host, basePort: config.port, logger })
       : undefined;
 
   return {
-    config, pool: db.pool, store, dataSource, projections, queries, idempotency, verifier, devIssuer, metrics, embedded, keyProviders,
+    config, pool: db.pool, store, dataSource, projections, queries, idempotency, verifier, devIssuer, metrics, embedded, keyProviders, auditSigner,
     async close() {
       await embedded?.close();
       await keyProviders.close();
       await localKeys?.close();
+      await auditSigner.close();
       await projections.stop();
       await store.close();
       if (dataSource.isInitialized) await dataSource.destroy();
@@ -119,4 +125,21 @@ async function multiIssuerVerifier(config: AppConfig): Promise<JwtVerifier> {
   const { unavailable } = await registry.start();
   if (unavailable.length > 0) logger.warn({ issuers: unavailable }, 'signing keys of some trusted issuers could not be loaded yet; retrying in the background');
   return new JwtVerifier(registry);
+}
+
+async function openAuditSigner(config: AppConfig): Promise<CheckpointSigner> {
+  const signer = config.audit.signer;
+  if (signer.kind === 'memory') return memoryCheckpointSigner();
+  if (signer.kind === 'file') {
+    try {
+      return keyFileCheckpointSigner(signer.path);
+    } catch (error) {
+      throw new ConfigError('CMK_AUDIT_SIGNER', (error as Error).message);
+    }
+  }
+  // Loaded only here: the HSM signer needs the native PKCS#11 addon.
+  const { Pkcs11Ed25519Signer } = await import('@cmk/key-providers/pkcs11');
+  const hsm = await Pkcs11Ed25519Signer.open(signer.settings as never);
+  const { ed25519KeyId } = await import('@cmk/audit');
+  return { keyId: ed25519KeyId(hsm.publicKey), publicKey: hsm.publicKey, location: hsm.location, sign: (p) => hsm.sign(p), close: () => hsm.close() };
 }

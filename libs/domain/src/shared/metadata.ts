@@ -7,12 +7,21 @@ export interface Actor {
   issuer?: string;
 }
 
+/** Who asked for a command held by four-eyes approval and who approved it; stamped on the events it appended. */
+export interface ApprovalMetadata {
+  approvalId: string;
+  initiator: Actor;
+  approvers: Actor[];
+}
+
 export interface CommandContext {
   actor: Actor;
   commandId: string;
   correlationId: string;
   causationId?: string;
   now: Date;
+  /** Set only when the command runs because its approval reached quorum (never from a request). */
+  approval?: ApprovalMetadata;
 }
 
 export const SCHEMA_VERSION = 1;
@@ -26,5 +35,6 @@ export function eventMetadata(ctx: CommandContext): Record<string, unknown> {
     causationId: ctx.causationId ?? ctx.commandId,
     occurredAt: ctx.now.toISOString(),
     schemaVersion: SCHEMA_VERSION,
+    ...(ctx.approval ? { approval: ctx.approval } : {}),
   };
 }

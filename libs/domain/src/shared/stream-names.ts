@@ -14,6 +14,12 @@ export const Categories = {
   usage: 'usage',
   /** Scoped kill switches: the intent, the scope and the outcome of each. */
   killSwitch: 'killswitch',
+  /** Refused requests (401/403), one stream per UTC day: `denied-<yyyymmdd>`. */
+  denied: 'denied',
+  /** The L2 (tenant) keys of one key link, as registered by regional workers through the mesh bridge. */
+  tenantKey: 'tenantkey',
+  /** Signed Merkle checkpoints of the audit log (one stream, written by the sealer). */
+  auditCheckpoint: 'auditcheckpoint',
 } as const;
 export type Category = (typeof Categories)[keyof typeof Categories];
 
@@ -34,6 +40,8 @@ export const tenantStream = (id: string) => streamName(Categories.tenant, id);
 export const systemStream = (id: string) => streamName(Categories.system, id);
 export const keyLinkStream = (id: string) => streamName(Categories.keyLink, id);
 export const policyStream = (id: string) => streamName(Categories.policy, id);
+/** One four-eyes approval request: requested, granted..., then executed, failed, rejected or expired. */
+export const approvalStream = (approvalId: string) => streamName(Categories.approval, approvalId);
 /** Policy assignments live per scope: `policyscope-global` or `policyscope-<tenantId>`. */
 export const policyScopeStream = (scope: 'global' | string) => streamName(Categories.policyScope, scope);
 /** Revocation dispatch and enforcement facts of one tenant (written by the mesh bridge). */
@@ -42,3 +50,5 @@ export const enforcementStream = (tenantId: string) => streamName(Categories.enf
 export const usageStream = (workerId: string) => streamName(Categories.usage, workerId);
 /** One scoped kill switch: KillSwitchActivated, then KillSwitchCompleted. */
 export const killSwitchStream = (killSwitchId: string) => streamName(Categories.killSwitch, killSwitchId);
+/** The L2 key registry of one key link: TenantKeyGenerated and TenantKeyRewrapped (written by the mesh bridge). */
+export const tenantKeyStream = (keyLinkId: string) => streamName(Categories.tenantKey, keyLinkId);

@@ -2,9 +2,10 @@ import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, Res } from '@ne
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Role } from '@cmk/auth';
 import { CommandCtx, Roles } from '../../http/auth.decorators';
-import { CommandResponse, respond } from '../../shared/command-response';
+import { CommandResponse } from '../../shared/command-response';
+import { APPROVABLE } from '../../approvals/approvable-operations';
+import { PendingResponse, respondOrPending } from '../../approvals/approval-pending';
 import { ExecutionContext } from '../../shared/aggregates';
 import { ReasonRequest } from '../../shared/reason.request.dto';
 import { RestoreKeyLinkCommand } from './restore-key-link.handler';
@@ -17,14 +18,14 @@ export class RestoreKeyLinkController {
 
   @Post(':keyLinkId/restore')
   @HttpCode(200)
-  @Roles(Role.KeyAdmin, Role.SecurityOfficer)
-  @ApiOkResponse({ type: CommandResponse })
+  @Roles(...APPROVABLE.RestoreKeyLink.roles)
+  @ApiOkResponse({ type: CommandResponse, description: '202 with { approvalId, status: pending } when policy holds it for approval' })
   async restore(
     @Param('keyLinkId', new ParseUUIDPipe()) keyLinkId: string,
     @Body() body: ReasonRequest,
     @CommandCtx() ctx: ExecutionContext,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<CommandResponse> {
-    return respond(res, await this.commands.execute(new RestoreKeyLinkCommand(keyLinkId, body.reason, ctx)));
+  ): Promise<CommandResponse | PendingResponse> {
+    return respondOrPending(res, await this.commands.execute(new RestoreKeyLinkCommand(keyLinkId, body.reason, ctx)));
   }
 }

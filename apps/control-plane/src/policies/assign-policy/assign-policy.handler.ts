@@ -1,7 +1,9 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { invalid, isJurisdictionScope, jurisdictionOfScope, JURISDICTIONS, policyDecider, policyScopeDecider, policyScopeStream, policyStream } from '@cmk/domain';
 import { assertTenantAccess, TenantAccessDenied } from '@cmk/auth';
-import { Aggregates, CommandResult, ExecutionContext } from '../../shared/aggregates';
+import { Aggregates, ExecutionContext } from '../../shared/aggregates';
+import { ApprovalGate } from '../../approvals/approval-gate';
+import { GatedResult } from '../../approvals/approval-pending';
 import { Facts } from '../../shared/facts';
 import { PolicyImpacts } from '../policy-impact';
 
@@ -23,10 +25,10 @@ export const TENANT_SCOPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
  * links it would govern; non-compliance is refused unless the author accepts it (then recorded in the event).
  */
 @CommandHandler(AssignPolicyCommand)
-export class AssignPolicyHandler implements ICommandHandler<AssignPolicyCommand, CommandResult> {
-  constructor(private readonly aggregates: Aggregates, private readonly facts: Facts, private readonly impacts: PolicyImpacts) {}
+export class AssignPolicyHandler implements ICommandHandler<AssignPolicyCommand, GatedResult> {
+  constructor(private readonly aggregates: Aggregates, private readonly facts: Facts, private readonly impacts: PolicyImpacts, private readonly gate: ApprovalGate) {}
 
-  async execute({ policyId, scope, version, ctx, acceptImpact }: AssignPolicyCommand): Promise<CommandResult> {
+  async execute({ policyId, scope, version, ctx, acceptImpact }: AssignPolicyCommand): Promise<GatedResult> {
     await requireScope(scope, this.facts, ctx);
     const policy = await this.facts.policy(policyId);
     let acceptedImpact;
@@ -38,8 +40,25 @@ export class AssignPolicyHandler implements ICommandHandler<AssignPolicyCommand,
         acceptedImpact = this.impacts.admit(await this.impacts.of(policyId, assigned.version, assigned.document, [scope]), acceptImpact);
       }
     }
-    return this.aggregates.execute(policyScopeStream(scope), policyScopeDecider, { type: 'AssignPolicy', scope, policyId, policy, version, acceptedImpact }, ctx);
+    return this.gate.run(
+      {
+        operation: 'AssignPolicy',
+        ...governedScope(scope),
+        target: { policyId, scope },
+        request: { scope, version, acceptImpact },
+        stream: policyScopeStream(scope),
+        decider: policyScopeDecider,
+        command: { type: 'AssignPolicy', scope, policyId, policy, version, acceptedImpact },
+      },
+      ctx,
+    );
   }
+}
+
+/** Whose policies decide whether changing a scope's assignments needs approval, and whose approvers count. */
+export function governedScope(scope: string): { tenantId: string } | { scopes: string[] } {
+  if (TENANT_SCOPE.test(scope)) return { tenantId: scope };
+  return { scopes: scope === 'global' ? ['global'] : ['global', scope] };
 }
 
 export async function requireScope(scope: string, facts: Facts, ctx: ExecutionContext): Promise<void> {

@@ -1,7 +1,9 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { policyDecider, policyStream } from '@cmk/domain';
 import { validatePolicyDocument } from '@cmk/policy';
-import { Aggregates, CommandResult, ExecutionContext } from '../../shared/aggregates';
+import { Aggregates, ExecutionContext } from '../../shared/aggregates';
+import { ApprovalGate } from '../../approvals/approval-gate';
+import { GatedResult } from '../../approvals/approval-pending';
 import { RevisePolicyRequest } from '../define-policy/define-policy.request.dto';
 import { PolicyImpacts } from '../policy-impact';
 
@@ -15,10 +17,10 @@ export class RevisePolicyCommand {
  * non-compliant are listed and the change is refused unless the author accepts that impact (then recorded).
  */
 @CommandHandler(RevisePolicyCommand)
-export class RevisePolicyHandler implements ICommandHandler<RevisePolicyCommand, CommandResult> {
-  constructor(private readonly aggregates: Aggregates, private readonly impacts: PolicyImpacts) {}
+export class RevisePolicyHandler implements ICommandHandler<RevisePolicyCommand, GatedResult> {
+  constructor(private readonly aggregates: Aggregates, private readonly impacts: PolicyImpacts, private readonly gate: ApprovalGate) {}
 
-  async execute({ policyId, request, ctx }: RevisePolicyCommand): Promise<CommandResult> {
+  async execute({ policyId, request, ctx }: RevisePolicyCommand): Promise<GatedResult> {
     const { acceptImpact, ...change } = request;
     let acceptedImpact;
     if (validatePolicyDocument(change.document).length === 0) {
@@ -29,6 +31,16 @@ export class RevisePolicyHandler implements ICommandHandler<RevisePolicyCommand,
         acceptedImpact = this.impacts.admit(await this.impacts.of(policyId, state.versions.length + 1, change.document, scopes), acceptImpact);
       }
     }
-    return this.aggregates.execute(policyStream(policyId), policyDecider, { type: 'RevisePolicy', policyId, ...change, acceptedImpact }, ctx);
+    return this.gate.run(
+      {
+        operation: 'RevisePolicy',
+        target: { policyId },
+        request: { ...request },
+        stream: policyStream(policyId),
+        decider: policyDecider,
+        command: { type: 'RevisePolicy', policyId, ...change, acceptedImpact },
+      },
+      ctx,
+    );
   }
 }

@@ -1,19 +1,32 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { policyScopeDecider, policyScopeStream } from '@cmk/domain';
-import { Aggregates, CommandResult, ExecutionContext } from '../../shared/aggregates';
+import { ExecutionContext } from '../../shared/aggregates';
+import { ApprovalGate } from '../../approvals/approval-gate';
+import { GatedResult } from '../../approvals/approval-pending';
 import { Facts } from '../../shared/facts';
-import { requireScope } from '../assign-policy/assign-policy.handler';
+import { governedScope, requireScope } from '../assign-policy/assign-policy.handler';
 
 export class UnassignPolicyCommand {
   constructor(readonly policyId: string, readonly scope: string, readonly ctx: ExecutionContext) {}
 }
 
 @CommandHandler(UnassignPolicyCommand)
-export class UnassignPolicyHandler implements ICommandHandler<UnassignPolicyCommand, CommandResult> {
-  constructor(private readonly aggregates: Aggregates, private readonly facts: Facts) {}
+export class UnassignPolicyHandler implements ICommandHandler<UnassignPolicyCommand, GatedResult> {
+  constructor(private readonly gate: ApprovalGate, private readonly facts: Facts) {}
 
-  async execute({ policyId, scope, ctx }: UnassignPolicyCommand): Promise<CommandResult> {
+  async execute({ policyId, scope, ctx }: UnassignPolicyCommand): Promise<GatedResult> {
     await requireScope(scope, this.facts, ctx);
-    return this.aggregates.execute(policyScopeStream(scope), policyScopeDecider, { type: 'UnassignPolicy', scope, policyId }, ctx);
+    return this.gate.run(
+      {
+        operation: 'UnassignPolicy',
+        ...governedScope(scope),
+        target: { policyId, scope },
+        request: {},
+        stream: policyScopeStream(scope),
+        decider: policyScopeDecider,
+        command: { type: 'UnassignPolicy', scope, policyId },
+      },
+      ctx,
+    );
   }
 }

@@ -1,7 +1,9 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { tenantDecider, tenantStream } from '@cmk/domain';
 import { assertTenantAccess } from '@cmk/auth';
-import { Aggregates, CommandResult, ExecutionContext } from '../../shared/aggregates';
+import { ExecutionContext } from '../../shared/aggregates';
+import { ApprovalGate } from '../../approvals/approval-gate';
+import { GatedResult } from '../../approvals/approval-pending';
 import { ReadSide } from '../../shared/read-side';
 
 export class OffboardTenantCommand {
@@ -14,13 +16,24 @@ export class OffboardTenantCommand {
  * tenant: activation and restore re-check the tenant, and workers deny every key of an offboarded tenant.
  */
 @CommandHandler(OffboardTenantCommand)
-export class OffboardTenantHandler implements ICommandHandler<OffboardTenantCommand, CommandResult> {
-  constructor(private readonly aggregates: Aggregates, private readonly readSide: ReadSide) {}
+export class OffboardTenantHandler implements ICommandHandler<OffboardTenantCommand, GatedResult> {
+  constructor(private readonly gate: ApprovalGate, private readonly readSide: ReadSide) {}
 
-  async execute({ tenantId, reason, ctx }: OffboardTenantCommand): Promise<CommandResult> {
+  async execute({ tenantId, reason, ctx }: OffboardTenantCommand): Promise<GatedResult> {
     assertTenantAccess(ctx.actor, tenantId);
     await this.readSide.caughtUp();
     const activeKeyLinkIds = await this.readSide.queries.activeKeyLinkIdsOfTenant(tenantId);
-    return this.aggregates.execute(tenantStream(tenantId), tenantDecider, { type: 'OffboardTenant', tenantId, reason, activeKeyLinkIds }, ctx);
+    return this.gate.run(
+      {
+        operation: 'OffboardTenant',
+        tenantId,
+        target: { tenantId },
+        request: { reason },
+        stream: tenantStream(tenantId),
+        decider: tenantDecider,
+        command: { type: 'OffboardTenant', tenantId, reason, activeKeyLinkIds },
+      },
+      ctx,
+    );
   }
 }
