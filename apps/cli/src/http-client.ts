@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CliError, describeProblem, exitCodeForStatus, ExitCode } from './errors';
+import { storedAccessToken } from './auth/stored-token';
+import { credentialsPath, TokenStore } from './auth/token-store';
 
 export interface ClientOptions {
   url?: string;
@@ -15,15 +17,24 @@ export interface CliIo {
   fetch: typeof fetch;
 }
 
-/** Talks to the control plane: bearer token, Idempotency-Key on every write, one retry when the connection is refused. */
+/**
+ * Talks to the control plane: bearer token, Idempotency-Key on every write, one retry when the connection is refused.
+ * The token is --token, CMK_TOKEN, the token file, or else the one `cmk login` stored (refreshed when expired).
+ */
 export class ApiClient {
   readonly baseUrl: string;
-  private readonly token?: string;
+  private readonly explicitToken?: string;
+  private token?: Promise<string | undefined>;
 
   constructor(opts: ClientOptions, private readonly io: CliIo) {
     this.baseUrl = (opts.url ?? io.env.CMK_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
     const tokenFile = opts.tokenFile ?? io.env.CMK_TOKEN_FILE;
-    this.token = opts.token ?? io.env.CMK_TOKEN ?? (tokenFile ? readFileSync(tokenFile, 'utf8').trim() : undefined);
+    this.explicitToken = opts.token ?? io.env.CMK_TOKEN ?? (tokenFile ? readFileSync(tokenFile, 'utf8').trim() : undefined);
+  }
+
+  private bearer(): Promise<string | undefined> {
+    this.token ??= this.explicitToken !== undefined ? Promise.resolve(this.explicitToken) : storedAccessToken(new TokenStore(credentialsPath(this.io.env)), this.io.fetch);
+    return this.token;
   }
 
   get<T = any>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -40,7 +51,8 @@ export class ApiClient {
 
   private async request<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const token = await this.bearer();
+    if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
     let res: Response | undefined;

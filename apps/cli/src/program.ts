@@ -10,6 +10,8 @@ import { systemsCommand } from './commands/systems.command';
 import { usageCommand } from './commands/usage.command';
 import { killSwitchCommand } from './commands/kill-switch.command';
 import { tenantsCommand } from './commands/tenants.command';
+import { loginCommands } from './commands/login.command';
+import { approvalsCommand } from './commands/approvals.command';
 
 export interface ProgramOptions {
   sleep?: (ms: number) => Promise<void>;
@@ -26,7 +28,7 @@ export function buildProgram(io: CliIo, opts: ProgramOptions = {}): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride()
     .showHelpAfterError();
-  for (const sub of [tenantsCommand(io), systemsCommand(io), keyLinksCommand(io), byokCommand(io), policiesCommand(io), auditCommand(io, opts.sleep), projectionsCommand(io, opts.sleep), usageCommand(io), killSwitchCommand(io), complianceCommand(io)]) {
+  for (const sub of [tenantsCommand(io), systemsCommand(io), keyLinksCommand(io), byokCommand(io), policiesCommand(io), auditCommand(io, opts.sleep), projectionsCommand(io, opts.sleep), usageCommand(io), killSwitchCommand(io), complianceCommand(io), approvalsCommand(io), ...loginCommands(io, opts)]) {
     sub.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
     for (const leaf of sub.commands) leaf.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
     program.addCommand(sub);

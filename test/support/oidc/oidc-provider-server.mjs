@@ -5,7 +5,8 @@
 // Access tokens are RFC 9068 JWTs for the configured resource indicators; users' and clients' extra claims
 // (groups, tenant, cmk_system, nested ones too) are added to them with extraTokenClaims. People sign in through
 // authorization code + PKCE: /interaction/:uid/login checks the password, /interaction/:uid/confirm grants the
-// requested scopes, as a real sign-in UI would.
+// requested scopes, as a real sign-in UI would. Native clients (a command line) may also use refresh tokens
+// (with the offline_access scope) and the device authorization grant, whose user-code pages are the provider's own.
 import { generateKeyPairSync, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import Provider, { errors } from 'oidc-provider';
@@ -50,10 +51,14 @@ function buildProvider() {
     clients: config.clients.map(({ claims, ...metadata }) => metadata),
     clientDefaults: { id_token_signed_response_alg: alg },
     enabledJWA: { authorizationSigningAlgValues: [alg], idTokenSigningAlgValues: [alg] },
-    scopes: ['openid', ...Object.values(config.resources).map((r) => r.scope)],
+    // offline_access (refresh tokens) only where a native client can use it; the other suites see no change.
+    scopes: ['openid', ...(hasNativeClients() ? ['offline_access'] : []), ...Object.values(config.resources).map((r) => r.scope)],
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      // Only for native (command line) clients: the suites that configure none see the provider unchanged.
+      deviceFlow: { enabled: hasNativeClients() },
+      revocation: { enabled: hasNativeClients() },
       resourceIndicators: {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf ?? config.defaultResource,
@@ -71,6 +76,10 @@ function buildProvider() {
   });
   provider.on('server_error', (_ctx, error) => process.stderr.write(`oidc-provider server_error: ${error.stack}\n`));
   return provider;
+}
+
+function hasNativeClients() {
+  return config.clients.some((c) => c.application_type === 'native');
 }
 
 function passwordMatches(login, password) {

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 const SERVER = join(__dirname, 'oidc-provider-server.mjs');
 const REDIRECT_URI = 'https://console.cmk.test/callback';
 const CONSOLE_CLIENT = 'cmk-console';
+/** Registered without a port: RFC 8252 §7.3 lets a native client's loopback redirect use any port. */
+const NATIVE_REDIRECT_URI = 'http://127.0.0.1/callback';
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const START_TIMEOUT_MS = 20_000;
 
 export interface OidcTestProviderOptions {
@@ -17,6 +20,12 @@ export interface OidcTestProviderOptions {
   users: Record<string, { claims: Record<string, unknown> }>;
   /** Clients allowed the client_credentials grant, by client id; claims are added to their access tokens. */
   workloads: Record<string, { claims: Record<string, unknown> }>;
+  /**
+   * Public native clients (RFC 8252: no secret, PKCE, loopback redirect on any port) such as a command line, by
+   * client id. They may use authorization code, refresh tokens and the device authorization grant (RFC 8628),
+   * which is enabled only when at least one is configured.
+   */
+  nativeClients?: string[];
 }
 
 export interface OidcProviderStats {
@@ -71,6 +80,14 @@ export class OidcTestProvider {
           response_types: [],
           redirect_uris: [],
           claims: w.claims,
+        })),
+        ...(options.nativeClients ?? []).map((id) => ({
+          client_id: id,
+          application_type: 'native',
+          token_endpoint_auth_method: 'none',
+          redirect_uris: [NATIVE_REDIRECT_URI],
+          grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT],
+          response_types: ['code'],
         })),
       ],
     };
@@ -147,29 +164,42 @@ export class OidcTestProvider {
     }))
       authorize.searchParams.set(k, v);
 
-    const jar = new CookieJar();
-    let url = authorize.href;
-    for (let step = 0; !url.startsWith(REDIRECT_URI); step++) {
-      if (step > 10) throw new Error('sign-in did not reach the redirect URI');
-      const isInteraction = /^\/interaction\/[^/]+$/.test(new URL(url).pathname);
-      let res: Response;
-      if (isInteraction) {
-        const { prompt } = (await (await jar.fetch(url)).json()) as { prompt: string };
-        res =
-          prompt === 'login'
-            ? await jar.fetch(`${url}/login`, { method: 'POST', body: new URLSearchParams({ login, password: opts.password ?? this.secrets.passwords[login] ?? '' }) })
-            : await jar.fetch(`${url}/confirm`, { method: 'POST', body: new URLSearchParams() });
-      } else {
-        res = await jar.fetch(url);
-      }
-      const location = res.headers.get('location');
-      if (res.status < 300 || res.status > 399 || !location) throw new Error(`sign-in step ${new URL(url).pathname} answered HTTP ${res.status}`);
-      url = new URL(location, this.issuer).href;
-    }
+    const url = await this.browse(new CookieJar(), authorize.href, login, opts.password, (u) => u.startsWith(REDIRECT_URI));
     const callback = new URL(url).searchParams;
     if (callback.get('error')) throw new Error(`sign-in refused: ${callback.get('error')}`);
     if (callback.get('state') !== state) throw new Error('sign-in returned another state');
     return this.tokenRequest(CONSOLE_CLIENT, { grant_type: 'authorization_code', code: callback.get('code') ?? '', redirect_uri: REDIRECT_URI, code_verifier: verifier, resource });
+  }
+
+  /**
+   * Acts as the person's browser for an authorization URL another program made (a native client's, with its own
+   * PKCE and loopback redirect): signs in, consents, then follows the redirect to the client, delivering the code.
+   * Returns the client's answer to that redirect.
+   */
+  async authorizeAsBrowser(authorizationUrl: string, login: string, opts: { password?: string } = {}): Promise<Response> {
+    const origin = new URL(this.issuer).origin;
+    const url = await this.browse(new CookieJar(), authorizationUrl, login, opts.password, (u) => new URL(u).origin !== origin);
+    return fetch(url, { redirect: 'manual' });
+  }
+
+  /**
+   * Acts as the person's browser for the device authorization grant (RFC 8628): opens the verification URI with
+   * the user code, submits the provider's confirmation form, signs in and consents. With `abort`, refuses instead.
+   */
+  async approveDevice(userCode: string, login: string, opts: { password?: string; abort?: boolean } = {}): Promise<void> {
+    const jar = new CookieJar();
+    const page = async (res: Response) => hiddenInputs(await res.text());
+    // GET renders a self-submitting form (xsrf + user_code); POSTing it renders the confirmation form.
+    const first = await page(await jar.fetch(`${new URL('/device', this.issuer).href}?user_code=${encodeURIComponent(userCode)}`));
+    const confirmation = await page(await jar.fetch(new URL('/device', this.issuer).href, { method: 'POST', body: new URLSearchParams(first) }));
+    if (!confirmation.confirm) throw new Error('the provider did not ask to confirm the user code');
+    const form = opts.abort ? { xsrf: confirmation.xsrf, user_code: confirmation.user_code, abort: 'yes' } : confirmation;
+    const res = await jar.fetch(new URL('/device', this.issuer).href, { method: 'POST', body: new URLSearchParams(form) });
+    if (opts.abort) return;
+    const location = res.headers.get('location');
+    if (res.status < 300 || res.status > 399 || !location) throw new Error(`device confirmation answered HTTP ${res.status}`);
+    // Ends on the provider's success page; a refusal on the way throws.
+    await this.browse(jar, new URL(location, this.issuer).href, login, opts.password, () => false);
   }
 
   async stop(): Promise<void> {
@@ -178,6 +208,33 @@ export class OidcTestProvider {
       this.child.once('exit', () => resolve());
       this.child.kill('SIGTERM');
     });
+  }
+
+  /**
+   * Follows redirects and answers the sign-in and consent interactions until `stop(url)` or a page that is neither
+   * (HTTP 200 off the interaction routes); returns that URL.
+   */
+  private async browse(jar: CookieJar, start: string, login: string, password: string | undefined, stop: (url: string) => boolean): Promise<string> {
+    let url = start;
+    for (let step = 0; !stop(url); step++) {
+      if (step > 12) throw new Error('sign-in did not finish');
+      const isInteraction = /^\/interaction\/[^/]+$/.test(new URL(url).pathname);
+      let res: Response;
+      if (isInteraction) {
+        const { prompt } = (await (await jar.fetch(url)).json()) as { prompt: string };
+        res =
+          prompt === 'login'
+            ? await jar.fetch(`${url}/login`, { method: 'POST', body: new URLSearchParams({ login, password: password ?? this.secrets.passwords[login] ?? '' }) })
+            : await jar.fetch(`${url}/confirm`, { method: 'POST', body: new URLSearchParams() });
+      } else {
+        res = await jar.fetch(url);
+      }
+      const location = res.headers.get('location');
+      if (res.status === 200 && !isInteraction) return url;
+      if (res.status < 300 || res.status > 399 || !location) throw new Error(`sign-in step ${new URL(url).pathname} answered HTTP ${res.status}`);
+      url = new URL(location, this.issuer).href;
+    }
+    return url;
   }
 
   private async tokenRequest(clientId: string, form: Record<string, string>): Promise<string> {
@@ -195,6 +252,13 @@ export class OidcTestProvider {
       this.child.send({ id, type, ...args });
     });
   }
+}
+
+/** The hidden fields of the provider's device-flow forms (its own HTML, parsed as a browser would submit it). */
+function hiddenInputs(html: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/>/g)) fields[m[1]] = m[2].replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return fields;
 }
 
 /** Just enough of a browser's cookie handling for one sign-in: every live cookie goes to every request. */

@@ -1,7 +1,8 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthenticationError, JwtVerifier, RoleName } from '@cmk/auth';
 import { CmkRequest, PUBLIC_KEY, ROLES_KEY } from './auth.decorators';
+import { RoleRequired } from './role-required.error';
 
 export const JWT_VERIFIER = Symbol('JWT_VERIFIER');
 
@@ -25,7 +26,7 @@ export class AuthGuard implements CanActivate {
     const allowed = this.reflector.getAllAndOverride<RoleName[] | undefined>(ROLES_KEY, targets);
     // Defence in depth: start-up already refuses undeclared routes; deny rather than allow if one slips by.
     if (!allowed || !req.actor.roles.some((r) => allowed.includes(r as RoleName)))
-      throw new ForbiddenException(`this operation needs one of the roles: ${(allowed ?? []).join(', ') || '(none declared)'}`);
+      throw new RoleRequired(allowed ?? []);
     return true;
   }
 }

@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject, Optional } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { DomainError, PolicyViolationError } from '@cmk/domain';
 import { ConcurrencyError } from '@cmk/event-store';
@@ -7,6 +7,8 @@ import { InvalidCursorError } from '@cmk/read-models';
 import { PROBLEM_BASE, Problem, ProblemError } from './problem';
 import { providerProblem } from './provider-problems';
 import { logger } from '../infrastructure/logger';
+import { deniedAttemptOf } from './denied-attempts/denied-attempt';
+import { DENIED_ATTEMPTS, DeniedAttemptsRecorder } from './denied-attempts/denied-attempts.recorder';
 
 const DOMAIN_STATUS: Record<DomainError['kind'], [number, string, string]> = {
   'not-found': [404, 'not-found', 'Resource not found'],
@@ -18,11 +20,17 @@ const DOMAIN_STATUS: Record<DomainError['kind'], [number, string, string]> = {
 /** Maps every error to problem+json at the edge. Unknown errors become a bare 500: no stack, no internals. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
+  constructor(@Optional() @Inject(DENIED_ATTEMPTS) private readonly denied?: DeniedAttemptsRecorder) {}
+
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
     const { problem, headers } = toProblem(error);
+    if (this.denied && (problem.status === 401 || problem.status === 403)) {
+      const attempt = deniedAttemptOf(error, req, new Date());
+      if (attempt) this.denied.record(attempt);
+    }
     problem.instance = req.originalUrl?.split('?')[0];
     problem.correlationId = (req as Request & { correlationId?: string }).correlationId;
     if (problem.status >= 500) logger.error({ err: error, correlationId: problem.correlationId, path: problem.instance }, 'request failed');
@@ -53,7 +61,8 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
   }
   if (error instanceof DomainError) {
     const [status, slug, title] = DOMAIN_STATUS[error.kind];
-    const { field, errors, ...details } = error.details as { field?: string; errors?: unknown } & Record<string, unknown>;
+    const { field, errors, ...raw } = error.details as { field?: string; errors?: unknown } & Record<string, unknown>;
+    const details = withoutProblemMembers(raw);
     return {
       problem: {
         type: PROBLEM_BASE + slug,
@@ -119,6 +128,16 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
     return { problem: { type: PROBLEM_BASE + slug, title: 'Bad request', status: e.status, detail }, headers: {} };
   }
   return { problem: { type: PROBLEM_BASE + 'internal', title: 'Internal error', status: 500, detail: 'an unexpected error occurred; it has been logged' }, headers: {} };
+}
+
+const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'instance', 'code', 'correlationId']);
+
+/**
+ * Domain details become extension members, but never over RFC 9457's own: a link's `status: 'revoked'` once
+ * replaced the HTTP status and the response could not be sent at all. A colliding detail is kept as `resourceStatus`.
+ */
+function withoutProblemMembers(details: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(details).map(([k, v]) => (PROBLEM_MEMBERS.has(k) ? [`resource${k[0].toUpperCase()}${k.slice(1)}`, v] : [k, v])));
 }
 
 /** Express error middleware for the JSON body parser, which runs before Nest sees the request. */

@@ -18,6 +18,18 @@ export function createMetrics() {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  return { registry, httpRequests, httpDuration };
+  const accessDenied = new Counter({
+    name: 'cmk_access_denied_total',
+    help: 'Refused requests (401 and 403) by status and reason, whether or not they were recorded in the audit',
+    labelNames: ['status', 'reason'],
+    registers: [registry],
+  });
+  const accessDeniedAudit = new Counter({
+    name: 'cmk_access_denied_audit_total',
+    help: 'Refused requests by audit outcome: recorded one by one, suppressed (counted in a summary) or dropped (queue full or store unavailable)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  return { registry, httpRequests, httpDuration, accessDenied, accessDeniedAudit };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
