@@ -13,7 +13,7 @@ export CMK_BENCH_DATABASE_URL=$(CMK_PG_FSYNC=on deploy/local/postgres.sh start "
 export CMK_BENCH_KAFKA_BROKERS=$(CMK_KAFKA_JVM_OPTS="-XX:TieredStopAtLevel=4" deploy/local/kafka.sh start "$dir/kafka")
 export CMK_BENCH_DIR=$dir
 benches=("$@")
-[ ${#benches[@]} -gt 0 ] || benches=(append-throughput command-api rebuild startup decision kill-switch unwrap)
+[ ${#benches[@]} -gt 0 ] || benches=(append-throughput command-api rebuild startup decision kill-switch key-provider-pkcs11 key-provider-aws-kms key-provider-gcp-kms key-provider-azure-keyvault audit-verify)
 echo "# machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r), node $(node -v), $(date -u +%Y-%m-%d)"
 for b in "${benches[@]}"; do
   node --enable-source-maps "dist/bench/$b.bench.js"
