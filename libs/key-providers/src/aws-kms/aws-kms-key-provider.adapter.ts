@@ -44,7 +44,7 @@ import { awsErrorCode, isTransientAwsError, toImportError, toKeyProviderError } 
 import { describeFromMetadata, isSymmetricEncryptionKey, keyState } from './aws-kms-key-description';
 import { AwsKmsKeyProviderConfig, ValidAwsKmsConfig, validateAwsKmsConfig } from './aws-kms-key-provider.config';
 import { AwsKmsKeyRef, parseAwsKmsKeyRef } from './aws-kms-key-ref';
-import { withRetries } from './aws-kms-retry';
+import { withRetries } from '../retry';
 
 /** AWS KMS takes 1 to 4096 bytes of plaintext per Encrypt. */
 const MAX_PLAINTEXT_BYTES = 4096;

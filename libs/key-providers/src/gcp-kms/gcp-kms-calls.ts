@@ -6,7 +6,7 @@ import type { KeyProviderLogger } from '../key-provider.logger';
 import { AccessTokenSource, accessTokenSource } from './gcp-kms-credentials';
 import { gcpErrorCode, grpcCode, isTransientGcpError, toKeyProviderError } from './gcp-kms-errors';
 import type { ValidGcpKmsConfig } from './gcp-kms-key-provider.config';
-import { withRetries } from './gcp-kms-retry';
+import { withRetries } from '../retry';
 
 export type CryptoKey = protos.google.cloud.kms.v1.ICryptoKey;
 export type CryptoKeyVersion = protos.google.cloud.kms.v1.ICryptoKeyVersion;

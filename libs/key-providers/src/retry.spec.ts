@@ -1,4 +1,4 @@
-import { backoffDelayMs, withRetries } from './aws-kms-retry';
+import { backoffDelayMs, withRetries } from './retry';
 
 const policy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 350 };
 

@@ -6,20 +6,24 @@ export interface RetryPolicy {
 }
 
 /**
- * Full-jitter exponential back-off: before attempt n+1 wait a uniformly random time in
- * [0, min(max, base * 2^(n-1))), so many workers retrying after one outage spread out instead of arriving together.
+ * Full-jitter exponential back-off (the AWS architecture blog's recommendation): before attempt n+1 wait a
+ * uniformly random time in [0, min(max, base * 2^(n-1))), so many workers retrying after one outage spread out
+ * instead of arriving together.
  */
 export function backoffDelayMs(failedAttempts: number, policy: RetryPolicy, random: () => number = Math.random): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, failedAttempts - 1));
   return Math.floor(random() * ceiling);
 }
 
-export type RetryObserver = (info: { attempt: number; delayMs: number; error: unknown }) => void;
+export interface RetryObserver {
+  (info: { attempt: number; delayMs: number; error: unknown }): void;
+}
 
 /**
- * Runs `call` up to `policy.maxAttempts` times while `isTransient` says the failure may go away by itself. Only
- * for calls that are safe to repeat (Get*, Encrypt, Decrypt, setting the same primary version again). The last
- * failure is rethrown unchanged.
+ * Runs `call` up to `policy.maxAttempts` times while `isTransient` says the failure may go away by itself.
+ * Shared by the cloud KMS adapters. Only for calls that are safe to repeat (describe, encrypt, decrypt, setting
+ * the same primary version again): a retried Encrypt just yields another ciphertext. The last failure is
+ * rethrown unchanged.
  */
 export async function withRetries<T>(
   policy: RetryPolicy,
