@@ -32,7 +32,15 @@ export interface ProjectionStatus {
 }
 
 /** Raised inside a batch transaction when this instance does not own the projection (or lost the race). */
-class NotOwner extends Error {}
+/** Another instance holds a projection (its lock, lease or checkpoint): this one may not apply or rebuild it now. */
+export class ProjectionNotOwnedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProjectionNotOwnedError';
+  }
+}
+const NotOwner = ProjectionNotOwnedError;
+type NotOwner = ProjectionNotOwnedError;
 
 interface Slot {
   projection: Projection;

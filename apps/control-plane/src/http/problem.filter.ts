@@ -3,7 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { DomainError, PolicyViolationError } from '@cmk/domain';
 import { ConcurrencyError } from '@cmk/event-store';
 import { AuthenticationError, TenantAccessDenied } from '@cmk/auth';
-import { InvalidCursorError } from '@cmk/read-models';
+import { InvalidCursorError, ProjectionNotOwnedError } from '@cmk/read-models';
 import { PROBLEM_BASE, Problem, ProblemError } from './problem';
 import { providerProblem } from './provider-problems';
 import { logger } from '../infrastructure/logger';
@@ -99,6 +99,9 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
       problem: { type: PROBLEM_BASE + 'unauthenticated', title: 'Authentication required', status: 401, detail: error.reason },
       headers: { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${error.reason.replace(/"/g, "'")}"` },
     };
+  }
+  if (error instanceof ProjectionNotOwnedError) {
+    return { problem: { type: PROBLEM_BASE + 'projection.busy', title: 'Projection busy', status: 409, detail: `${error.message}; retry when the other rebuild or owner is done` }, headers: {} };
   }
   if (error instanceof InvalidCursorError) {
     return {
