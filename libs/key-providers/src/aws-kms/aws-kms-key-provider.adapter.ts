@@ -39,6 +39,7 @@ import {
   WrapResult,
 } from '../key-provider.port';
 import { proveByRoundTrip } from '../proof-of-possession';
+import { InFlightCalls } from '../in-flight-calls';
 import { decodeAwsKmsCiphertext, encodeAwsKmsCiphertext, encryptionContext } from './aws-kms-ciphertext';
 import { awsErrorCode, isTransientAwsError, toImportError, toKeyProviderError } from './aws-kms-errors';
 import { describeFromMetadata, isSymmetricEncryptionKey, keyState } from './aws-kms-key-description';
@@ -67,9 +68,7 @@ export class AwsKmsKeyProvider implements KeyProvider {
   private readonly clients = new Map<string, KMSClient>();
   /** An asymmetric key's public key never changes: its fingerprint is fetched once. */
   private readonly spkiFingerprints = new Map<string, string>();
-  private inFlight = 0;
-  private drained?: () => void;
-  private closing?: Promise<void>;
+  private readonly calls = new InFlightCalls();
 
   /** Validates the configuration (throws InvalidProviderConfigError); clients are built on first use. */
   constructor(config: AwsKmsKeyProviderConfig) {
@@ -213,27 +212,24 @@ export class AwsKmsKeyProvider implements KeyProvider {
    */
   async health(): Promise<ProviderHealth> {
     const started = performance.now();
-    if (this.closing) return { healthy: false, latencyMs: 0, reason: 'AWS KMS provider is closed' };
-    this.inFlight++;
-    try {
-      await this.client(this.config.region).send(new ListKeysCommand({ Limit: 1 }));
-      return { healthy: true, latencyMs: performance.now() - started };
-    } catch (e) {
-      if (awsErrorCode(e) === 'AccessDeniedException') return { healthy: true, latencyMs: performance.now() - started };
-      const error = toKeyProviderError(e, { operation: 'health' });
-      return { healthy: false, latencyMs: performance.now() - started, reason: error.message };
-    } finally {
-      this.done();
-    }
+    if (this.calls.closed) return { healthy: false, latencyMs: 0, reason: 'AWS KMS provider is closed' };
+    return this.calls.track(async () => {
+      try {
+        await this.client(this.config.region).send(new ListKeysCommand({ Limit: 1 }));
+        return { healthy: true, latencyMs: performance.now() - started };
+      } catch (e) {
+        if (awsErrorCode(e) === 'AccessDeniedException') return { healthy: true, latencyMs: performance.now() - started };
+        const error = toKeyProviderError(e, { operation: 'health' });
+        return { healthy: false, latencyMs: performance.now() - started, reason: error.message };
+      }
+    });
   }
 
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    return this.calls.close(() => {
       for (const client of this.clients.values()) client.destroy();
       this.clients.clear();
-    })();
-    return this.closing;
+    });
   }
 
   private async describe(key: AwsKmsKeyRef, client: KMSClient, operation: string): Promise<KeyDescription> {
@@ -268,18 +264,9 @@ export class AwsKmsKeyProvider implements KeyProvider {
 
   /** Closed check, reference validation before any network call, and in-flight accounting for close(). */
   private async run<T>(operation: string, ref: KeyRef, work: (key: AwsKmsKeyRef, client: KMSClient) => Promise<T>): Promise<T> {
-    if (this.closing) throw new ProviderUnavailableError('AWS KMS provider is closed', { keyRef: ref, operation });
+    if (this.calls.closed) throw new ProviderUnavailableError('AWS KMS provider is closed', { keyRef: ref, operation });
     const key = parseAwsKmsKeyRef(ref);
-    this.inFlight++;
-    try {
-      return await work(key, this.client(key.region));
-    } finally {
-      this.done();
-    }
-  }
-
-  private done(): void {
-    if (--this.inFlight === 0 && this.drained) this.drained();
+    return this.calls.track(() => work(key, this.client(key.region)));
   }
 
   /** A call safe to repeat: retried on transient faults, then mapped to a typed error. */

@@ -28,6 +28,7 @@ import type {
   WrapResult,
 } from '../key-provider.port';
 import { proveByRoundTrip } from '../proof-of-possession';
+import { InFlightCalls } from '../in-flight-calls';
 import { checkWrappedLength, KEK_TARGET_TAG, keyHsmTransferBlob, kekName } from './azure-keyvault-byok';
 import { decodeCiphertext, encodeVaultGcm, openEnvelope, sealEnvelope, SCHEME_VAULT_GCM } from './azure-keyvault-ciphertext';
 import { azureFailure, toKeyProviderError } from './azure-keyvault-errors';
@@ -69,9 +70,7 @@ export class AzureKeyVaultKeyProvider implements KeyProvider {
   private readonly infos = new Map<string, AzureKeyInfo>();
   /** Bits of oct key versions (Key Vault does not report them; a version's material never changes). */
   private readonly octBits = new Map<string, number>();
-  private inFlight = 0;
-  private drained?: () => void;
-  private closing?: Promise<void>;
+  private readonly inFlight = new InFlightCalls();
 
   /** Validates the configuration (throws InvalidProviderConfigError); nothing is contacted until the first call. */
   constructor(config: AzureKeyVaultKeyProviderConfig) {
@@ -263,33 +262,30 @@ export class AzureKeyVaultKeyProvider implements KeyProvider {
   }
 
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    return this.inFlight.close(() => {
       this.cryptoClients.clear();
       this.clients.clear();
       this.infos.clear();
       this.credential.reset();
       this.agent?.destroy();
-    })();
-    return this.closing;
+    });
   }
 
   /** Every public call: closed check, reference check before anything is sent, in-flight count, typed errors. */
   private async run<T>(operation: string, ref: KeyRef | undefined, work: (p: AzureKeyRef) => Promise<T>): Promise<T> {
-    if (this.closing) throw new ProviderUnavailableError('Azure Key Vault provider is closed', { operation, keyRef: ref });
+    if (this.inFlight.closed) throw new ProviderUnavailableError('Azure Key Vault provider is closed', { operation, keyRef: ref });
     const p = ref === undefined ? undefined : parseAzureKeyRef(ref);
     if (p && !this.config.vaultUrls.includes(p.vaultUrl)) {
       // Never sent: a bearer token goes only to the vaults this provider is configured for.
       throw new KeyNotFoundError(`${ref} is in ${p.vaultUrl}, which this provider is not configured for`, { keyRef: ref, operation });
     }
-    this.inFlight++;
-    try {
-      return await work(p!);
-    } catch (e) {
-      throw toKeyProviderError(e, { operation, keyRef: ref });
-    } finally {
-      if (--this.inFlight === 0 && this.drained) this.drained();
-    }
+    return this.inFlight.track(async () => {
+      try {
+        return await work(p!);
+      } catch (e) {
+        throw toKeyProviderError(e, { operation, keyRef: ref });
+      }
+    });
   }
 
   private call<T>(operation: string, keyRef: KeyRef | undefined, safe: boolean, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {

@@ -20,6 +20,7 @@ import type {
   WrapResult,
 } from '../key-provider.port';
 import { proveByRoundTrip } from '../proof-of-possession';
+import { InFlightCalls } from '../in-flight-calls';
 import { crc32c, int64Value } from './crc32c';
 import { CallOptions, GcpKmsCalls } from './gcp-kms-calls';
 import { decodeGcpKmsCiphertext, encodeGcpKmsCiphertext } from './gcp-kms-ciphertext';
@@ -48,9 +49,7 @@ export class GcpKmsKeyProvider implements KeyProvider {
   private readonly resolver: CredentialResolver;
   private readonly log: KeyProviderLogger;
   private calls?: GcpKmsCalls;
-  private inFlight = 0;
-  private drained?: () => void;
-  private closing?: Promise<void>;
+  private readonly inFlight = new InFlightCalls();
 
   /** Validates the configuration (throws InvalidProviderConfigError); the client is built on first use. */
   constructor(config: GcpKmsKeyProviderConfig) {
@@ -170,29 +169,26 @@ export class GcpKmsKeyProvider implements KeyProvider {
    */
   async health(): Promise<ProviderHealth> {
     const started = performance.now();
-    if (this.closing) return { healthy: false, latencyMs: 0, reason: 'Cloud KMS provider is closed' };
-    this.inFlight++;
-    try {
-      const calls = this.client();
-      const parent = `projects/${this.config.project}/locations/${this.config.location}`;
-      await calls.once('health', undefined, (options) => calls.client.listKeyRings({ parent, pageSize: 1 }, { ...options, autoPaginate: false }));
-      return { healthy: true, latencyMs: performance.now() - started };
-    } catch (e) {
-      const error = e instanceof KeyProviderError ? e : toKeyProviderError(e, { operation: 'health' });
-      if (error.details.providerCode === 'PERMISSION_DENIED') return { healthy: true, latencyMs: performance.now() - started };
-      return { healthy: false, latencyMs: performance.now() - started, reason: error.message };
-    } finally {
-      this.done();
-    }
+    if (this.inFlight.closed) return { healthy: false, latencyMs: 0, reason: 'Cloud KMS provider is closed' };
+    return this.inFlight.track(async () => {
+      try {
+        const calls = this.client();
+        const parent = `projects/${this.config.project}/locations/${this.config.location}`;
+        await calls.once('health', undefined, (options) => calls.client.listKeyRings({ parent, pageSize: 1 }, { ...options, autoPaginate: false }));
+        return { healthy: true, latencyMs: performance.now() - started };
+      } catch (e) {
+        const error = e instanceof KeyProviderError ? e : toKeyProviderError(e, { operation: 'health' });
+        if (error.details.providerCode === 'PERMISSION_DENIED') return { healthy: true, latencyMs: performance.now() - started };
+        return { healthy: false, latencyMs: performance.now() - started, reason: error.message };
+      }
+    });
   }
 
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    return this.inFlight.close(async () => {
       await this.calls?.close();
       this.calls = undefined;
-    })();
-    return this.closing;
+    });
   }
 
   private async describe(key: GcpKmsKeyRef, calls: GcpKmsCalls, operation: string): Promise<KeyDescription> {
@@ -224,18 +220,9 @@ export class GcpKmsKeyProvider implements KeyProvider {
 
   /** Closed check, reference validation before any network call, and in-flight accounting for close(). */
   private async run<T>(operation: string, ref: KeyRef, work: (key: GcpKmsKeyRef, calls: GcpKmsCalls) => Promise<T>): Promise<T> {
-    if (this.closing) throw new ProviderUnavailableError('Cloud KMS provider is closed', { keyRef: ref, operation });
+    if (this.inFlight.closed) throw new ProviderUnavailableError('Cloud KMS provider is closed', { keyRef: ref, operation });
     const key = parseGcpKmsKeyRef(ref);
-    this.inFlight++;
-    try {
-      return await work(key, this.client());
-    } finally {
-      this.done();
-    }
-  }
-
-  private done(): void {
-    if (--this.inFlight === 0 && this.drained) this.drained();
+    return this.inFlight.track(() => work(key, this.client()));
   }
 
   private client(): GcpKmsCalls {
