@@ -26,7 +26,7 @@ describe('control plane: compliance report', () => {
     expect(report.body.violations).toEqual([
       expect.objectContaining({ keyLinkId: weak.body.id, tenantId, rule: 'key-strength.minimum-bits', policyId: policy.id, policyVersion: 1 }),
     ]);
-    expect(report.body.rotation).toEqual({ overdue: [], warning: [], needsPerson: [] });
+    expect(report.body.rotation).toEqual({ overdue: [], warning: [], needsPerson: [], tenantKeys: { overdue: [], warning: [] } });
     expect(report.body.violations.some((v: { keyLinkId: string }) => v.keyLinkId === strong.body.id)).toBe(false);
 
     const outsider = await cp.token(['auditor'], { tenants: [randomUUID()] });

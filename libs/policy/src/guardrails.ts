@@ -14,7 +14,7 @@ export interface Loosening {
 /**
  * A narrower scope may tighten the guardrails of wider ones, never loosen them: a tenant policy that allows what a
  * global policy forbids (a lower minimum, an algorithm, a provider kind or a region outside the wider list, a longer
- * maximum age or staleness bound) is refused, naming each guardrail it hit. (Enforcement checks every policy in
+ * maximum age (L1 or L2) or staleness bound) is refused, naming each guardrail it hit. (Enforcement checks every policy in
  * force anyway, so a looser one could not loosen anything; refusing it says so to its author.)
  */
 export function looseningsOf(narrow: PolicyDocument, wider: PolicyInForce[]): Loosening[] {
@@ -36,6 +36,10 @@ export function looseningsOf(narrow: PolicyDocument, wider: PolicyInForce[]): Lo
     const maxAge = narrow.rotation?.maxAgeDays;
     const widerMaxAge = w.rotation?.maxAgeDays;
     if (maxAge !== undefined && widerMaxAge !== undefined && maxAge > widerMaxAge) hit(p, '$.rotation.maxAgeDays', `${maxAge} days exceeds the wider maximum age of ${widerMaxAge} days`);
+    const l2MaxAge = narrow.rotation?.tenantKeyMaxAgeDays;
+    const widerL2MaxAge = w.rotation?.tenantKeyMaxAgeDays;
+    if (l2MaxAge !== undefined && widerL2MaxAge !== undefined && l2MaxAge > widerL2MaxAge)
+      hit(p, '$.rotation.tenantKeyMaxAgeDays', `${l2MaxAge} days exceeds the wider maximum tenant key (L2) age of ${widerL2MaxAge} days`);
     const staleness = narrow.failClosed?.maxStalenessMs;
     const widerStaleness = w.failClosed?.maxStalenessMs;
     if (staleness !== undefined && widerStaleness !== undefined && staleness > widerStaleness)

@@ -6,3 +6,5 @@ export * from './rotation.rule';
 export * from './policy-document.schema';
 export * from './guardrails';
 export * from './approvals.rule';
+export * from './geofence';
+export * from './policy-drift';

@@ -37,6 +37,13 @@ export const POLICY_DOCUMENT_SCHEMA = {
       properties: {
         maxAgeDays: { type: 'integer', minimum: 1, maximum: 3650 },
         warningDays: { type: 'integer', minimum: 1, maximum: 3650, description: 'must be smaller than maxAgeDays' },
+        tenantKeyMaxAgeDays: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 3650,
+          description: 'Maximum age of the current tenant key (L2) version; the scheduler rotates it when reached. Absent: no L2 age limit',
+        },
+        tenantKeyWarningDays: { type: 'integer', minimum: 1, maximum: 3650, description: 'must be smaller than tenantKeyMaxAgeDays' },
       },
     },
     geofence: {

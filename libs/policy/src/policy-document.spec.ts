@@ -16,7 +16,7 @@ describe('validatePolicyDocument', () => {
       expect(
         validatePolicyDocument({
           keyStrength: { allowedAlgorithms: ['AES', 'RSA', 'EC'], minimumBits: { AES: 256, RSA: 3072, EC: 384 } },
-          rotation: { maxAgeDays: 90, warningDays: 14 },
+          rotation: { maxAgeDays: 90, warningDays: 14, tenantKeyMaxAgeDays: 30, tenantKeyWarningDays: 7 },
           geofence: { unwrapRegions: { EU: ['eu-central-1', 'europe-west3', 'westeurope'], CH: ['on-prem-zrh1'] } },
         }),
       ).toEqual([]);
@@ -28,6 +28,8 @@ describe('validatePolicyDocument', () => {
       expect(validatePolicyDocument({ geofence: {} })).toEqual([]);
       expect(validatePolicyDocument({ rotation: { maxAgeDays: 365 } })).toEqual([]);
       expect(validatePolicyDocument({ rotation: { warningDays: 30 } })).toEqual([]);
+      expect(validatePolicyDocument({ rotation: { tenantKeyMaxAgeDays: 30 } })).toEqual([]);
+      expect(validatePolicyDocument({ rotation: { tenantKeyWarningDays: 5 } })).toEqual([]);
       expect(validatePolicyDocument({ geofence: { unwrapRegions: {} } })).toEqual([]);
     });
 
@@ -35,6 +37,8 @@ describe('validatePolicyDocument', () => {
       expect(validatePolicyDocument({ keyStrength: { minimumBits: { RSA: 16384, AES: 1 } } })).toEqual([]);
       expect(validatePolicyDocument({ rotation: { maxAgeDays: 3650, warningDays: 3649 } })).toEqual([]);
       expect(validatePolicyDocument({ rotation: { maxAgeDays: 2, warningDays: 1 } })).toEqual([]);
+      expect(validatePolicyDocument({ rotation: { tenantKeyMaxAgeDays: 3650, tenantKeyWarningDays: 3649 } })).toEqual([]);
+      expect(validatePolicyDocument({ rotation: { tenantKeyMaxAgeDays: 1 } })).toEqual([]);
     });
   });
 
@@ -49,7 +53,7 @@ describe('validatePolicyDocument', () => {
       [{ colour: 'red' }, '$.colour', 'keyStrength, rotation, geofence, providers, failClosed, approvals, hyokHealth'],
       [{ keyStrength: { maximumBits: {} } }, '$.keyStrength.maximumBits', 'allowedAlgorithms, minimumBits'],
       [{ keyStrength: { minimumBits: { DES: 56 } } }, '$.keyStrength.minimumBits.DES', 'AES, RSA, EC'],
-      [{ rotation: { minAgeDays: 1 } }, '$.rotation.minAgeDays', 'maxAgeDays, warningDays'],
+      [{ rotation: { minAgeDays: 1 } }, '$.rotation.minAgeDays', 'maxAgeDays, warningDays, tenantKeyMaxAgeDays, tenantKeyWarningDays'],
       [{ geofence: { wrapRegions: {} } }, '$.geofence.wrapRegions', 'unwrapRegions, rootOfTrustRegions'],
     ])('refuses %j at its path, listing the allowed fields', (doc, path, allowed) => {
       expect(onlyError(doc)).toEqual({ path, message: `unknown field; allowed: ${allowed}` });
@@ -79,6 +83,11 @@ describe('validatePolicyDocument', () => {
       [{ rotation: { maxAgeDays: 3651 } }, '$.rotation.maxAgeDays', 'must be a positive integer up to 3650'],
       [{ rotation: { warningDays: -1 } }, '$.rotation.warningDays', 'must be a positive integer up to 3650'],
       [{ rotation: { warningDays: 1.5 } }, '$.rotation.warningDays', 'must be a positive integer up to 3650'],
+      [{ rotation: { tenantKeyMaxAgeDays: '30' } }, '$.rotation.tenantKeyMaxAgeDays', 'must be a positive integer up to 3650'],
+      [{ rotation: { tenantKeyMaxAgeDays: 0 } }, '$.rotation.tenantKeyMaxAgeDays', 'must be a positive integer up to 3650'],
+      [{ rotation: { tenantKeyMaxAgeDays: 3651 } }, '$.rotation.tenantKeyMaxAgeDays', 'must be a positive integer up to 3650'],
+      [{ rotation: { tenantKeyMaxAgeDays: null } }, '$.rotation.tenantKeyMaxAgeDays', 'must be a positive integer up to 3650'],
+      [{ rotation: { tenantKeyWarningDays: 2.5 } }, '$.rotation.tenantKeyWarningDays', 'must be a positive integer up to 3650'],
       [{ geofence: ['EU'] }, '$.geofence', 'must be an object'],
       [{ geofence: { unwrapRegions: ['eu-central-1'] } }, '$.geofence.unwrapRegions', 'must be an object keyed by jurisdiction'],
       [{ geofence: { unwrapRegions: { EU: 'eu-central-1' } } }, '$.geofence.unwrapRegions.EU', 'must be a non-empty array of regions'],
@@ -116,6 +125,19 @@ describe('validatePolicyDocument', () => {
       expect(onlyError({ rotation: { maxAgeDays, warningDays } })).toEqual({ path: '$.rotation.warningDays', message: 'must be smaller than maxAgeDays' });
     });
     it('accepts warningDays one below maxAgeDays', () => expect(validatePolicyDocument({ rotation: { maxAgeDays: 30, warningDays: 29 } })).toEqual([]));
+  });
+
+  describe('rotation: tenantKeyWarningDays must be smaller than tenantKeyMaxAgeDays', () => {
+    it.each([
+      [7, 7],
+      [7, 8],
+    ])('refuses tenantKeyMaxAgeDays %i with tenantKeyWarningDays %i', (tenantKeyMaxAgeDays, tenantKeyWarningDays) => {
+      expect(onlyError({ rotation: { tenantKeyMaxAgeDays, tenantKeyWarningDays } })).toEqual({ path: '$.rotation.tenantKeyWarningDays', message: 'must be smaller than tenantKeyMaxAgeDays' });
+    });
+    it('checks the L2 window against the L2 maximum only, not the L1 one', () => {
+      expect(validatePolicyDocument({ rotation: { maxAgeDays: 365, warningDays: 30, tenantKeyMaxAgeDays: 10, tenantKeyWarningDays: 3 } })).toEqual([]);
+      expect(onlyError({ rotation: { maxAgeDays: 365, tenantKeyMaxAgeDays: 10, tenantKeyWarningDays: 30 } }).path).toBe('$.rotation.tenantKeyWarningDays');
+    });
   });
 
   it('reports every problem, each with its path, in document order', () => {

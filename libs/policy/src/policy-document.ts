@@ -17,6 +17,14 @@ export interface PolicyDocument {
     maxAgeDays?: number;
     /** Days before the maximum age when a warning is raised. */
     warningDays?: number;
+    /**
+     * Maximum age of a link's current tenant key (L2) version before the scheduler rotates it. Counted from the
+     * request that created the version (version 1: from the link's activation). Absent: L2 keys have no age limit
+     * (`maxAgeDays` governs L1 keys only, so documents written before this field keep their meaning).
+     */
+    tenantKeyMaxAgeDays?: number;
+    /** Days before `tenantKeyMaxAgeDays` when a warning is raised. */
+    tenantKeyWarningDays?: number;
   };
   geofence?: {
     /** Regions where keys of tenants in a jurisdiction may be unwrapped, e.g. { EU: ['eu-central-1'] }. */
@@ -139,11 +147,13 @@ export function validatePolicyDocument(doc: unknown): PolicyFieldError[] {
     const r = doc.rotation;
     if (!isObject(r)) errors.push({ path: '$.rotation', message: 'must be an object' });
     else {
-      checkKeys(r, ['maxAgeDays', 'warningDays'], '$.rotation', errors);
-      positiveInt(r.maxAgeDays, '$.rotation.maxAgeDays', errors, 3650);
-      positiveInt(r.warningDays, '$.rotation.warningDays', errors, 3650);
-      if (typeof r.maxAgeDays === 'number' && typeof r.warningDays === 'number' && r.warningDays >= r.maxAgeDays)
-        errors.push({ path: '$.rotation.warningDays', message: 'must be smaller than maxAgeDays' });
+      checkKeys(r, ['maxAgeDays', 'warningDays', 'tenantKeyMaxAgeDays', 'tenantKeyWarningDays'], '$.rotation', errors);
+      for (const [max, warning] of [['maxAgeDays', 'warningDays'], ['tenantKeyMaxAgeDays', 'tenantKeyWarningDays']] as const) {
+        positiveInt(r[max], `$.rotation.${max}`, errors, 3650);
+        positiveInt(r[warning], `$.rotation.${warning}`, errors, 3650);
+        if (typeof r[max] === 'number' && typeof r[warning] === 'number' && (r[warning] as number) >= (r[max] as number))
+          errors.push({ path: `$.rotation.${warning}`, message: `must be smaller than ${max}` });
+      }
     }
   }
 

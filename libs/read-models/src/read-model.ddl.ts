@@ -33,6 +33,8 @@ ALTER TABLE ${s}.key_links ADD COLUMN IF NOT EXISTS fingerprint text, ADD COLUMN
   ADD COLUMN IF NOT EXISTS last_verified_at timestamptz, ADD COLUMN IF NOT EXISTS imported_at timestamptz,
   ADD COLUMN IF NOT EXISTS import_expires_at timestamptz, ADD COLUMN IF NOT EXISTS credential_ref text,
   ADD COLUMN IF NOT EXISTS key_since timestamptz, ADD COLUMN IF NOT EXISTS rotation_due_why text;
+ALTER TABLE ${s}.key_links ADD COLUMN IF NOT EXISTS tenant_key_version int NOT NULL DEFAULT 1,
+  ADD COLUMN IF NOT EXISTS tenant_key_since timestamptz;
 CREATE INDEX IF NOT EXISTS key_links_tenant ON ${s}.key_links (tenant_id, status);
 CREATE INDEX IF NOT EXISTS key_links_list ON ${s}.key_links (created_position);
 CREATE TABLE IF NOT EXISTS ${s}.policies (
@@ -60,6 +62,10 @@ CREATE TABLE IF NOT EXISTS ${s}.usage_daily (
   day date NOT NULL, tenant_id text NOT NULL, system_id text NOT NULL, operation text NOT NULL, outcome text NOT NULL,
   region text NOT NULL, count bigint NOT NULL, PRIMARY KEY (day, tenant_id, system_id, operation, outcome, region));
 CREATE INDEX IF NOT EXISTS usage_tenant ON ${s}.usage_daily (tenant_id, day);
+CREATE TABLE IF NOT EXISTS ${s}.workers (
+  worker_id text PRIMARY KEY, region text NOT NULL, started_at timestamptz NOT NULL, ready boolean NOT NULL, liveness text NOT NULL,
+  policies jsonb NOT NULL, served_tenants int NOT NULL, last_report_at timestamptz NOT NULL, revision int NOT NULL,
+  created_position bigint NOT NULL, updated_at timestamptz NOT NULL);
 CREATE TABLE IF NOT EXISTS ${s}.projection_checkpoints (
   name text PRIMARY KEY, position bigint NOT NULL DEFAULT 0, owner text, lease_until timestamptz,
   status text NOT NULL DEFAULT 'starting', last_error text, updated_at timestamptz NOT NULL DEFAULT now());`;

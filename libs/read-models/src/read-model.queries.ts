@@ -82,6 +82,8 @@ const keyLinkView = (r: Record<string, any>) => ({ // eslint-disable-line @types
   ...(r.imported_at ? { importedAt: iso(r.imported_at) } : {}),
   ...(r.key_since ? { keySince: iso(r.key_since) } : {}),
   ...(r.rotation_due_why ? { rotationDue: r.rotation_due_why } : {}),
+  tenantKeyVersion: Number(r.tenant_key_version ?? 1),
+  ...(r.tenant_key_since ? { tenantKeySince: iso(r.tenant_key_since) } : {}),
   ...(r.import_expires_at ? { importExpiresAt: iso(r.import_expires_at) } : {}),
   revision: r.revision,
   createdAt: iso(r.created_at),
@@ -163,6 +165,17 @@ export interface UsageLine {
   operation: string;
   outcome: string;
   count: number;
+}
+
+export interface WorkerRow {
+  workerId: string;
+  region: string;
+  startedAt: string;
+  ready: boolean;
+  liveness: 'reporting' | 'silent' | 'stopped';
+  policies: { policyId: string; version: number; tenants: number }[];
+  servedTenants: number;
+  lastReportAt: string;
 }
 
 export class ReadModelQueries {
@@ -310,6 +323,30 @@ export class ReadModelQueries {
     return byTenant;
   }
 
+  /** Every regional worker that ever reported, with the policy versions it last reported enforcing. */
+  async workers(): Promise<WorkerRow[]> {
+    const rows: Record<string, any>[] = await this.dataSource.query(`SELECT * FROM ${this.s}.workers ORDER BY region, worker_id`); // eslint-disable-line @typescript-eslint/no-explicit-any
+    return rows.map((r) => ({
+      workerId: String(r.worker_id),
+      region: String(r.region),
+      startedAt: iso(r.started_at) as string,
+      ready: r.ready === true,
+      liveness: r.liveness as WorkerRow['liveness'],
+      policies: (r.policies as { policyId: string; version: number; tenants: number }[]) ?? [],
+      servedTenants: Number(r.served_tenants),
+      lastReportAt: iso(r.last_report_at) as string,
+    }));
+  }
+
+  /** Tenants regions serve (not offboarded) with their jurisdiction, optionally within a tenant scope. */
+  async liveTenants(tenantScope?: string[]): Promise<{ tenantId: string; jurisdiction: string }[]> {
+    const rows: { tenant_id: string; jurisdiction: string }[] = await this.dataSource.query(
+      `SELECT tenant_id, jurisdiction FROM ${this.s}.tenants WHERE status <> 'offboarded' AND ($1::text[] IS NULL OR tenant_id = ANY($1)) ORDER BY tenant_id`,
+      [tenantScope ?? null],
+    );
+    return rows.map((r) => ({ tenantId: r.tenant_id, jurisdiction: r.jurisdiction }));
+  }
+
   /** Ids of the tenants (not offboarded) of some jurisdictions. */
   async tenantIdsIn(jurisdictions: string[]): Promise<string[]> {
     const rows: { tenant_id: string }[] = await this.dataSource.query(
@@ -338,6 +375,27 @@ export class ReadModelQueries {
       createdAt: new Date(r.created_at as string).toISOString(),
       keySince: new Date(r.key_since as string).toISOString(),
       rotationDue: (r.rotation_due_why as string | null) ?? null,
+    }));
+  }
+
+  /**
+   * Active links with the age of their current tenant key (L2) version, for L2 rotation checks. A row written
+   * before the L2 columns existed (not rebuilt since) counts from the link's creation and says version 1; the
+   * decider refuses a rotation from a version that is not current, so such a row can delay a rotation until the
+   * projection is rebuilt, never cause a second one.
+   */
+  async tenantKeyAges(tenantIds?: string[]): Promise<{ keyLinkId: string; tenantId: string; tenantKeyVersion: number; tenantKeySince: string }[]> {
+    const w = new Where().op((p) => `status = ${p}`, 'active');
+    if (tenantIds !== undefined) w.op((p) => `tenant_id = ANY(${p})`, tenantIds);
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT key_link_id, tenant_id, tenant_key_version, COALESCE(tenant_key_since, created_at) AS tenant_key_since FROM ${this.s}.key_links ${w} ORDER BY key_link_id`,
+      w.params,
+    );
+    return rows.map((r) => ({
+      keyLinkId: String(r.key_link_id),
+      tenantId: String(r.tenant_id),
+      tenantKeyVersion: Number(r.tenant_key_version),
+      tenantKeySince: new Date(r.tenant_key_since as string).toISOString(),
     }));
   }
 

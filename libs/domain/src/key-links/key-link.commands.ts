@@ -135,6 +135,15 @@ export interface RecordRotationDue {
 export interface RotateTenantKey {
   type: 'RotateTenantKey';
   keyLinkId: string;
+  /**
+   * The L2 version the caller wants replaced. When given, the request is refused unless it is still the current
+   * version: the scheduler's guard against rotating one due version twice (two instances, a restart, a lagging
+   * read model). Absent (a person asking): rotate whatever is current.
+   */
+  fromVersion?: number;
+  /** Set by the scheduler: the maximum age that made the version due, and the policy that set it. */
+  maxAgeDays?: number;
+  policy?: { policyId: string; version: number };
 }
 
 export interface RevokeKeyLink {

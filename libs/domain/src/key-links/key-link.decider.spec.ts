@@ -189,11 +189,39 @@ describe('key link decider', () => {
 
   describe('RotateTenantKey', () => {
     const rotateTenantKey: KeyLinkCommand = { type: 'RotateTenantKey', keyLinkId: K };
-    const requested: KeyLinkEvent = { type: 'TenantKeyRotationRequested', data: { keyLinkId: K, tenantId: T } };
+    const requestedFrom = (from: number, extra: Record<string, unknown> = {}): KeyLinkEvent => ({
+      type: 'TenantKeyRotationRequested',
+      data: { keyLinkId: K, tenantId: T, previousL2Version: from, l2Version: from + 1, ...extra },
+    });
+    const requested = requestedFrom(1);
+    /** Recorded before the events carried versions: still counts as one rotation. */
+    const legacyRequested: KeyLinkEvent = { type: 'TenantKeyRotationRequested', data: { keyLinkId: K, tenantId: T } };
+    const scheduled = (fromVersion: number): KeyLinkCommand => ({ type: 'RotateTenantKey', keyLinkId: K, fromVersion, maxAgeDays: 30, policy: { policyId: 'p-1', version: 3 } });
 
-    it('records a request for a new L2 version on an active link, every time it is asked', () => {
+    it('records a request for a new L2 version on an active link, every time it is asked, naming the versions', () => {
       given(d, active).when(rotateTenantKey).then([requested]);
-      given(d, [...active, requested]).when(rotateTenantKey).then([requested]);
+      given(d, [...active, requested]).when(rotateTenantKey).then([requestedFrom(2)]);
+      given(d, [...active, legacyRequested, requested]).when(rotateTenantKey).then([requestedFrom(3)]);
+    });
+
+    it('rotates a scheduled version once: refuses a second request from the same version (two instances, a restart)', () => {
+      const fromOne = requestedFrom(1, { maxAgeDays: 30, policyId: 'p-1', policyVersion: 3 });
+      given(d, active).when(scheduled(1)).then([fromOne]);
+      given(d, [...active, fromOne]).when(scheduled(1)).thenThrows({ kind: 'invalid-state', code: 'tenant-key.version-moved' });
+      given(d, [...active, fromOne]).when(scheduled(2)).then([requestedFrom(2, { maxAgeDays: 30, policyId: 'p-1', policyVersion: 3 })]);
+    });
+
+    it('refuses a scheduled request for a version the link has not reached', () => {
+      given(d, active).when(scheduled(2)).thenThrows({ code: 'tenant-key.version-moved' });
+      given(d, active).when(scheduled(0)).thenThrows({ code: 'tenant-key.version-moved' });
+    });
+
+    it('counts the version across revocation and restore (a restored link keeps its L2 history)', () => {
+      given(d, [...active, requested, revokedFrom('active'), restoredTo('active')]).when(scheduled(2)).then([requestedFrom(2, { maxAgeDays: 30, policyId: 'p-1', policyVersion: 3 })]);
+    });
+
+    it('refuses a scheduled request on a revoked link before looking at versions', () => {
+      given(d, revokedActive).when(scheduled(1)).thenThrows({ code: 'key-link.not-active' });
     });
 
     it('changes nothing the link decides on: a revocation after it still cuts the link', () => {

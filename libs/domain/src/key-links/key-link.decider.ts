@@ -141,7 +141,29 @@ export const keyLinkDecider: Decider<KeyLinkCommand, KeyLinkEvent, KeyLinkState>
         // Only workers serving an active link make L2 keys; a revoked link's keys are zeroised and stay unused.
         if (link.status !== 'active')
           throw invalidState('key-link.not-active', `key link ${command.keyLinkId} is ${link.status}; only an active link's tenant key rotates`, { keyLinkId: command.keyLinkId, linkStatus: link.status });
-        return [{ type: 'TenantKeyRotationRequested', data: { keyLinkId: link.keyLinkId, tenantId: link.tenantId } }];
+        const current = link.tenantKeyVersion ?? 1;
+        // One rotation per due version: a second request for a version already replaced would skip a whole
+        // lifetime of the next one.
+        if (command.fromVersion !== undefined && command.fromVersion !== current)
+          throw invalidState('tenant-key.version-moved', `key link ${command.keyLinkId} is at L2 version ${current}, not ${command.fromVersion}; that version was rotated already`, {
+            keyLinkId: command.keyLinkId,
+            fromVersion: command.fromVersion,
+            currentVersion: current,
+          });
+        const { maxAgeDays, policy } = command;
+        return [
+          {
+            type: 'TenantKeyRotationRequested',
+            data: {
+              keyLinkId: link.keyLinkId,
+              tenantId: link.tenantId,
+              previousL2Version: current,
+              l2Version: current + 1,
+              ...(maxAgeDays !== undefined ? { maxAgeDays } : {}),
+              ...(policy ? { policyId: policy.policyId, policyVersion: policy.version } : {}),
+            },
+          },
+        ];
       }
       case 'RevokeKeyLink': {
         const link = requireLink(state, command.keyLinkId);
@@ -208,8 +230,8 @@ export const keyLinkDecider: Decider<KeyLinkCommand, KeyLinkEvent, KeyLinkState>
       case 'KeyUnlinked':
         return state.exists ? { ...state, status: 'unlinked' } : state;
       case 'TenantKeyRotationRequested':
-        // The L2 versions live in the tenantkey stream; the link's own rules do not depend on them.
-        return state;
+        // Counted, not read from the event: older events carry no version, and the views count the same way.
+        return state.exists ? { ...state, tenantKeyVersion: (state.tenantKeyVersion ?? 1) + 1 } : state;
     }
   },
 };

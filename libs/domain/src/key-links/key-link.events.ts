@@ -79,8 +79,24 @@ export type KeyRotationDue = DomainEvent<
   { keyLinkId: string; tenantId: string; keySince: string; maxAgeDays: number; why: 'provider-cannot-rotate' | 'provider-not-configured'; policyId?: string; policyVersion?: number }
 >;
 
-/** A key admin asked for a new L2 (tenant key): workers seal new data keys under the next L2 version only. */
-export type TenantKeyRotationRequested = DomainEvent<'TenantKeyRotationRequested', { keyLinkId: string; tenantId: string }>;
+/**
+ * A new L2 (tenant key) was asked for, by a key admin or by the rotation scheduler: workers seal new data keys
+ * under the next L2 version only. Each one raises the link's L2 version by one (events recorded before the
+ * version fields existed carry none; the count of these events is the version either way).
+ */
+export type TenantKeyRotationRequested = DomainEvent<
+  'TenantKeyRotationRequested',
+  {
+    keyLinkId: string;
+    tenantId: string;
+    previousL2Version?: number;
+    l2Version?: number;
+    /** Scheduled rotations: the maximum age the previous version reached, and the policy that set it. */
+    maxAgeDays?: number;
+    policyId?: string;
+    policyVersion?: number;
+  }
+>;
 
 export type KeyLinkEvent =
   | KeyLinked

@@ -28,4 +28,6 @@ export type KeyLinkState =
       rotationInProgress?: { previousVersion?: string };
       /** The key (by when it came into use) an overdue finding was recorded for. */
       rotationDueFor?: string;
+      /** The L2 version new data keys are sealed under: 1 plus the rotations requested (absent: 1). */
+      tenantKeyVersion?: number;
     } & KeyLinked['data']);

@@ -26,6 +26,10 @@ export class KeyLinkRow {
   /** When the current key material came into use (null: since the link was created). */
   @Column({ name: 'key_since', type: 'timestamptz', nullable: true }) keySince: Date | null;
   @Column({ name: 'rotation_due_why', type: 'text', nullable: true }) rotationDueWhy: string | null;
+  /** The L2 version new data keys are sealed under (1 plus the rotations requested). */
+  @Column({ name: 'tenant_key_version', type: 'int', default: 1 }) tenantKeyVersion: number;
+  /** When that L2 version began: its rotation request, or (version 1) the link's first activation. */
+  @Column({ name: 'tenant_key_since', type: 'timestamptz', nullable: true }) tenantKeySince: Date | null;
   @Column({ type: 'int' }) revision: number;
   @Column({ name: 'created_position', type: 'bigint' }) createdPosition: string;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

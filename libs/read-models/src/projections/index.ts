@@ -7,8 +7,9 @@ import { TenantsProjection } from './tenants.projection';
 import { UsageProjection } from './usage.projection';
 import { AuditLeavesProjection } from './audit-leaves.projection';
 import { AuditCheckpointsProjection } from './audit-checkpoints.projection';
+import { WorkersProjection } from './workers.projection';
 
-export { AuditCheckpointsProjection, AuditIndexProjection, AuditLeavesProjection, KeyLinksProjection, PoliciesProjection, SystemsProjection, TenantsProjection, UsageProjection };
+export { AuditCheckpointsProjection, AuditIndexProjection, AuditLeavesProjection, KeyLinksProjection, PoliciesProjection, SystemsProjection, TenantsProjection, UsageProjection, WorkersProjection };
 /** @param eventsTable the event store's table when it is in the read models' database (enables in-database copies) */
 export const defaultProjections = (eventsTable?: string): Projection[] => [
   new TenantsProjection(),
@@ -19,4 +20,5 @@ export const defaultProjections = (eventsTable?: string): Projection[] => [
   new UsageProjection(),
   new AuditLeavesProjection(),
   new AuditCheckpointsProjection(),
+  new WorkersProjection(),
 ];

@@ -35,6 +35,8 @@ export class KeyLinksProjection extends RowFoldProjection {
         credential_ref: d.credentialRef ?? null,
         key_since: null,
         rotation_due_why: null,
+        tenant_key_version: 1,
+        tenant_key_since: null,
         revision: e.revision,
         created_position: e.position.toString(),
         created_at: at,
@@ -43,7 +45,8 @@ export class KeyLinksProjection extends RowFoldProjection {
     if (!row) return undefined;
     switch (e.type) {
       case 'KeyLinkActivated':
-        return { ...row, status: 'active' };
+        // L2 version 1 is made for the first activation; a later one (after revoke, restore to pending) keeps it.
+        return { ...row, status: 'active', tenant_key_since: row.tenant_key_since ?? at };
       case 'KeyLinkRevoked':
         return { ...row, status: 'revoked', revoked_from: d.previousStatus, revocation_reason: d.reason, revoked_at: at };
       case 'KeyLinkRestored':
@@ -65,6 +68,9 @@ export class KeyLinksProjection extends RowFoldProjection {
         return { ...row, fingerprint: d.fingerprint, key_version: d.keyVersion, key_since: at, rotation_due_why: null };
       case 'KeyRotationDue':
         return { ...row, rotation_due_why: d.why };
+      case 'TenantKeyRotationRequested':
+        // Counted like the decider and the workers' views count, so all three agree on the version.
+        return { ...row, tenant_key_version: Number(row.tenant_key_version ?? 1) + 1, tenant_key_since: at };
       default:
         return row;
     }

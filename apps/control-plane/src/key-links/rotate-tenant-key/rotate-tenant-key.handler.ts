@@ -3,8 +3,15 @@ import { keyLinkDecider, keyLinkStream } from '@cmk/domain';
 import { assertTenantAccess } from '@cmk/auth';
 import { Aggregates, CommandResult, ExecutionContext } from '../../shared/aggregates';
 
+/** What the rotation scheduler adds: the version it found due, and the age and policy that made it due. */
+export interface ScheduledTenantKeyRotation {
+  fromVersion: number;
+  maxAgeDays: number;
+  policy: { policyId: string; version: number };
+}
+
 export class RotateTenantKeyCommand {
-  constructor(readonly keyLinkId: string, readonly ctx: ExecutionContext) {}
+  constructor(readonly keyLinkId: string, readonly ctx: ExecutionContext, readonly scheduled?: ScheduledTenantKeyRotation) {}
 }
 
 /**
@@ -16,13 +23,13 @@ export class RotateTenantKeyCommand {
 export class RotateTenantKeyHandler implements ICommandHandler<RotateTenantKeyCommand, CommandResult> {
   constructor(private readonly aggregates: Aggregates) {}
 
-  async execute({ keyLinkId, ctx }: RotateTenantKeyCommand): Promise<CommandResult> {
+  async execute({ keyLinkId, ctx, scheduled }: RotateTenantKeyCommand): Promise<CommandResult> {
     return this.aggregates.execute(
       keyLinkStream(keyLinkId),
       keyLinkDecider,
       (state) => {
         if (state.exists) assertTenantAccess(ctx.actor, state.tenantId);
-        return { type: 'RotateTenantKey' as const, keyLinkId };
+        return { type: 'RotateTenantKey' as const, keyLinkId, ...scheduled };
       },
       ctx,
     );

@@ -1,17 +1,20 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { keyLinkDecider, keyLinkStream } from '@cmk/domain';
 import { KeyProviderError, UnsupportedOperationError } from '@cmk/key-providers';
-import { PolicyInForce, rotationStatus } from '@cmk/policy';
+import { PolicyInForce, rotationStatus, tenantKeyRotationStatus, type TenantKeyRotationStatus } from '@cmk/policy';
 import { APP_CONFIG } from '../../config/config.provider';
 import type { AppConfig } from '../../config/config';
 import { logger } from '../../infrastructure/logger';
 import { Aggregates, ExecutionContext } from '../../shared/aggregates';
 import { ReadSide } from '../../shared/read-side';
 import { KEY_PROVIDERS, KeyProviderRegistry, ProviderNotConfiguredError } from '../providers/key-provider-registry';
+import { ROTATION_ACTOR } from './rotation-actor';
 import { SchedulerLock } from './scheduler-lock';
+import { rotateDueTenantKeys, type TenantKeyRound } from './tenant-key-rotation';
 
-export const ROTATION_ACTOR = { subject: 'cmk:rotation-scheduler', roles: ['platform-operator'] };
+export { ROTATION_ACTOR };
 
 export interface RotationRound {
   /** False when another instance held the lock: this one did nothing. */
@@ -22,11 +25,16 @@ export interface RotationRound {
   due: string[];
   /** Provider errors; the rotation stays started and is resumed next round. */
   failed: { keyLinkId: string; code: string }[];
+  /** Tenant keys (L2) past the strictest `rotation.tenantKeyMaxAgeDays` in force, and what became of them. */
+  tenantKeys: TenantKeyRound;
 }
+
+const idleRound = (): RotationRound => ({ acted: false, overdue: 0, rotated: [], due: [], failed: [], tenantKeys: { overdue: 0, rotated: [], alreadyRotated: [], failed: [] } });
 
 /**
  * Rotates active keys past the strictest `rotation.maxAgeDays` in force, where the provider can (L1); otherwise
- * records KeyRotationDue, a compliance finding. Every CMK_ROTATION_INTERVAL_MS (default 1 hour; 0: only on
+ * records KeyRotationDue, a compliance finding. Tenant keys (L2) past `rotation.tenantKeyMaxAgeDays` always
+ * rotate (a request on the link; the workers make the key), once per due version. Every CMK_ROTATION_INTERVAL_MS (default 1 hour; 0: only on
  * demand). Exactly one instance acts per round (an advisory lock in PostgreSQL). Crash-safe without double
  * rotation: KeyRotationStarted is recorded BEFORE the provider is asked, with the version it starts from; a
  * round that finds a rotation started but not completed first asks the provider which version is current, and
@@ -44,6 +52,7 @@ export class KeyRotationScheduler implements OnApplicationBootstrap, OnApplicati
     private readonly aggregates: Aggregates,
     private readonly readSide: ReadSide,
     private readonly lock: SchedulerLock,
+    private readonly commands: CommandBus,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -62,14 +71,15 @@ export class KeyRotationScheduler implements OnApplicationBootstrap, OnApplicati
     const round = previous.catch(() => undefined).then(() => this.lock.whileHeld('rotation-scheduler', () => this.round(now)));
     this.running = round;
     const result = await round;
-    return result ?? { acted: false, overdue: 0, rotated: [], due: [], failed: [] };
+    return result ?? idleRound();
   }
 
   private async round(now: Date): Promise<RotationRound> {
     await this.readSide.caughtUp();
     const links = (await this.readSide.queries.linkAges()).filter((l) => l.status === 'active');
-    const policies = await this.readSide.queries.policiesInForceByTenant([...new Set(links.map((l) => l.tenantId))]);
-    const result: RotationRound = { acted: true, overdue: 0, rotated: [], due: [], failed: [] };
+    const tenantKeys = await this.readSide.queries.tenantKeyAges();
+    const policies = await this.readSide.queries.policiesInForceByTenant([...new Set([...links, ...tenantKeys].map((l) => l.tenantId))]);
+    const result: RotationRound = { ...idleRound(), acted: true };
     for (const link of links) {
       if (this.stopped) break;
       const status = rotationStatus((policies.get(link.tenantId) ?? []) as PolicyInForce[], link, now);
@@ -86,7 +96,15 @@ export class KeyRotationScheduler implements OnApplicationBootstrap, OnApplicati
         logger.warn({ keyLinkId: link.keyLinkId, code }, 'scheduled key rotation failed; it resumes next round');
       }
     }
-    if (result.overdue > 0) logger.info({ overdue: result.overdue, rotated: result.rotated.length, due: result.due.length, failed: result.failed.length }, 'key rotation round');
+    const dueL2 = tenantKeys
+      .map((l) => tenantKeyRotationStatus((policies.get(l.tenantId) ?? []) as PolicyInForce[], l, now))
+      .filter((s): s is TenantKeyRotationStatus => s?.state === 'overdue');
+    result.tenantKeys = await rotateDueTenantKeys(this.commands, dueL2, { id: randomUUID(), now, stopped: () => this.stopped });
+    if (result.overdue > 0 || result.tenantKeys.overdue > 0)
+      logger.info(
+        { overdue: result.overdue, rotated: result.rotated.length, due: result.due.length, failed: result.failed.length, tenantKeysOverdue: result.tenantKeys.overdue, tenantKeysRotated: result.tenantKeys.rotated.length, tenantKeysFailed: result.tenantKeys.failed.length },
+        'key rotation round',
+      );
     return result;
   }
 

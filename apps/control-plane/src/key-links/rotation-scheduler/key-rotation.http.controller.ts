@@ -1,8 +1,9 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Role } from '@cmk/auth';
 import { Roles } from '../../http/auth.decorators';
-import { KeyRotationScheduler } from './key-rotation-scheduler';
+import { KeyRotationRoundDto } from './key-rotation-round.response.dto';
+import { KeyRotationScheduler, RotationRound } from './key-rotation-scheduler';
 
 @ApiTags('key-links')
 @ApiBearerAuth()
@@ -13,8 +14,9 @@ export class KeyRotationController {
   @Post('run')
   @HttpCode(200)
   @Roles(Role.PlatformOperator, Role.SecurityOfficer)
-  @ApiOperation({ summary: 'Run a rotation round now: rotate overdue keys where the provider can, record the others as due' })
-  run() {
+  @ApiOperation({ summary: 'Run a rotation round now: rotate overdue L1 keys where the provider can (record the others as due) and every overdue tenant key (L2)' })
+  @ApiOkResponse({ type: KeyRotationRoundDto })
+  run(): Promise<RotationRound> {
     return this.scheduler.runOnce();
   }
 }
