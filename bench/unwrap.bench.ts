@@ -311,6 +311,7 @@ async function main(): Promise<void> {
       { name: topics.heartbeat, partitions: 1 },
       { name: topics.acks, partitions: 1 },
       { name: topics.usage, partitions: 1 },
+      { name: topics.workerStatus, partitions: 1 },
       { name: topics.deltas, partitions: 3 },
     ]);
     const link: KeyLinkView = { keyLinkId: LINK, status: 'active', providerKind: 'pkcs11', mode: 'HYOK', keyReference: l1, algorithm: 'AES', keySize: 256, providerRegion: REGION };

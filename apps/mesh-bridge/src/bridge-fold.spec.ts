@@ -104,10 +104,11 @@ describe('BridgeFold.plan', () => {
     const fold = new BridgeFold(REGIONS, topics);
     fold.plan([policy('geo', 1, ['eu-central-1', 'eu-west-1']), assign('global', 'geo'), onboard('a'), onboard('us', 'US')]);
     const plan = fold.plan([policy('geo', 2, ['eu-west-1', 'us-east-1'])]);
-    expect(decoded(plan.deltas.get(delta('eu-central-1')))).toMatchObject([{ key: 'a', removed: true, header: '5' }]);
-    expect(decoded(plan.deltas.get(delta('eu-west-1')))).toMatchObject([{ key: 'a', removed: false, view: { allowedRegions: ['eu-west-1', 'us-east-1'] } }]);
-    expect(decoded(plan.deltas.get(delta('us-east-1')))).toMatchObject([{ key: 'a', removed: false }]);
-    expect(decoded(plan.state).map((m) => m.key)).toEqual(['a']);
+    expect(decoded(plan.deltas.get(delta('eu-central-1')))).toMatchObject([{ key: 'a', removed: true, header: '5' }, { key: 'us', removed: false }]);
+    expect(decoded(plan.deltas.get(delta('eu-west-1')))).toMatchObject([{ key: 'a', removed: false, view: { allowedRegions: ['eu-west-1', 'us-east-1'] } }, { key: 'us' }]);
+    expect(decoded(plan.deltas.get(delta('us-east-1')))).toMatchObject([{ key: 'a', removed: false }, { key: 'us' }]);
+    // The US tenant's geofence is untouched, but its view names the new version it is now governed by.
+    expect(decoded(plan.state)).toMatchObject([{ key: 'a' }, { key: 'us', view: { allowedRegions: null, policies: [{ policyId: 'geo', version: 2 }] } }]);
   });
 
   it('after a replay (nothing to send) it routes exactly as the bridge that published those events did', () => {

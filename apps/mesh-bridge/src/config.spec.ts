@@ -17,6 +17,8 @@ describe('loadBridgeConfig', () => {
       regions: ['eu-central-1', 'us-east-1'],
       consumerName: 'mesh-bridge',
       heartbeatMs: 200,
+      workerSilenceIntervals: 3,
+      workerSilenceMinMs: 5000,
       batchSize: 500,
       host: '127.0.0.1',
       port: 8091,

@@ -19,6 +19,9 @@ export interface BridgeConfig {
   regions: string[];
   consumerName: string;
   heartbeatMs: number;
+  /** A worker is recorded silent after this many of its report intervals without a report, and at least the minimum. */
+  workerSilenceIntervals: number;
+  workerSilenceMinMs: number;
   batchSize: number;
   host: string;
   port: number;
@@ -110,6 +113,8 @@ export function loadBridgeConfig(env: Env = process.env): BridgeConfig {
     regions,
     consumerName: matching(env, 'CMK_BRIDGE_CONSUMER', /^[a-z0-9][a-z0-9._-]{0,62}$/, 'mesh-bridge', 'a lower-case name'),
     heartbeatMs: int(env, 'CMK_BRIDGE_HEARTBEAT_MS', 200, 10, 60_000),
+    workerSilenceIntervals: int(env, 'CMK_BRIDGE_WORKER_SILENCE_INTERVALS', 3, 2, 100),
+    workerSilenceMinMs: int(env, 'CMK_BRIDGE_WORKER_SILENCE_MIN_MS', 5_000, 200, 3_600_000),
     batchSize: int(env, 'CMK_BRIDGE_BATCH_SIZE', 500, 1, 10_000),
     host: value(env, 'CMK_BRIDGE_HOST') ?? '127.0.0.1',
     port: int(env, 'CMK_BRIDGE_PORT', 8091, 0, 65535),

@@ -82,6 +82,8 @@ async function main(): Promise<void> {
       partitions: config.mesh.partitions,
       consumerName: config.consumerName,
       heartbeatMs: config.heartbeatMs,
+      workerSilenceIntervals: config.workerSilenceIntervals,
+      workerSilenceMinMs: config.workerSilenceMinMs,
       batchSize: config.batchSize,
     },
   );

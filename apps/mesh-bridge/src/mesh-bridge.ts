@@ -7,7 +7,9 @@ import { BridgeMetrics, createBridgeMetrics } from './bridge-metrics';
 import { CheckpointKeeper } from './checkpoint-keeper';
 import { DispatchRecorder } from './dispatch-recorder';
 import { claimEpoch } from './epoch';
+import { AccessDenialsRecorder } from './access-denials';
 import { FeedbackRecorder } from './feedback';
+import { WorkerStatusRecorder } from './worker-status';
 import { BridgeStoppingError, describeError, retryUntilDone, sleep } from './retry';
 import { BridgeTopics, bridgeTopics, topicSpecs } from './topics';
 
@@ -25,6 +27,10 @@ export interface MeshBridgeOptions {
   batchSize?: number;
   /** How long stop() lets queued RevocationDispatched records land. Default 2 s. */
   stopGraceMs?: number;
+  /** A worker is recorded silent after this many of its report intervals without a report (and at least
+   *  `workerSilenceMinMs`). Defaults 3 and 5 s. */
+  workerSilenceIntervals?: number;
+  workerSilenceMinMs?: number;
 }
 
 export interface MeshBridgeDeps {
@@ -111,6 +117,8 @@ export class MeshBridge {
       heartbeatMs: 200,
       batchSize: 500,
       stopGraceMs: 2_000,
+      workerSilenceIntervals: 3,
+      workerSilenceMinMs: 5_000,
       ...options,
       regions: [...options.regions],
     };
@@ -322,11 +330,55 @@ export class MeshBridge {
       }),
       (kind, outcome) => this.metrics.feedback.inc({ kind, outcome }),
     );
+    const workerStatus = new WorkerStatusRecorder(
+      this.deps.store,
+      this.logger,
+      this.stopping.signal,
+      (actor, occurredAt, commandId) => ({
+        actor: { subject: actor, roles: ['regional-worker'] },
+        commandId,
+        correlationId: commandId,
+        causationId: commandId,
+        occurredAt,
+        schemaVersion: 1,
+        recordedBy: `${this.options.consumerName}#${this.epoch}`,
+      }),
+      (outcome) => this.metrics.feedback.inc({ kind: 'worker-status', outcome }),
+      { silentAfterIntervals: this.options.workerSilenceIntervals, minSilenceMs: this.options.workerSilenceMinMs },
+    );
+    try {
+      await retryUntilDone(() => workerStatus.load(), {
+        what: 'loading recorded worker statuses',
+        signal: this.stopping.signal,
+        onError: (error) => this.logger.warn({ err: describeError(error) }, 'loading recorded worker statuses failed; retrying'),
+      });
+    } catch (error) {
+      if (!(error instanceof BridgeStoppingError)) throw error;
+      return;
+    }
+    this.background.push(this.silenceLoop(workerStatus));
+    const denials = new AccessDenialsRecorder(
+      this.deps.store,
+      this.logger,
+      this.stopping.signal,
+      (actor, occurredAt, commandId) => ({
+        actor: { subject: actor, roles: ['regional-worker'] },
+        commandId,
+        correlationId: commandId,
+        causationId: commandId,
+        occurredAt,
+        schemaVersion: 1,
+        recordedBy: `${this.options.consumerName}#${this.epoch}`,
+      }),
+      (outcome) => this.metrics.feedback.inc({ kind: 'access-denials', outcome }),
+    );
     const group = (name: string) => `${this.options.topicPrefix}${this.options.consumerName}-${name}`;
     for (const [topic, name, handler] of [
       [this.topics.acks, 'acks', feedback.onAck],
       [this.topics.usage, 'usage', feedback.onUsage],
       [this.topics.tenantKeys, 'tenant-keys', feedback.onTenantKey],
+      [this.topics.workerStatus, 'worker-status', workerStatus.onStatus],
+      [this.topics.accessDecisions, 'access-decisions', denials.onReport],
     ] as const) {
       try {
         const subscription = await retryUntilDone(
@@ -344,6 +396,18 @@ export class MeshBridge {
         if (!(error instanceof BridgeStoppingError)) throw error;
         return;
       }
+    }
+  }
+
+  /** Notices workers that stopped reporting without saying they stop (crashed, cut off). */
+  private async silenceLoop(recorder: WorkerStatusRecorder): Promise<void> {
+    const every = Math.max(100, Math.min(1_000, this.options.workerSilenceMinMs / 2));
+    while (!this.stopping.signal.aborted) {
+      await sleep(every, this.stopping.signal).catch(() => undefined);
+      if (this.stopping.signal.aborted) return;
+      await recorder.checkSilence().catch((error) => {
+        if (!(error instanceof BridgeStoppingError)) this.logger.warn({ err: describeError(error) }, 'checking worker silence failed');
+      });
     }
   }
 

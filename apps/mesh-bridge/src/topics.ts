@@ -9,6 +9,8 @@ export interface BridgeTopics {
   usage: string;
   tenantKeys: string;
   heartbeat: string;
+  workerStatus: string;
+  accessDecisions: string;
   regionDeltas: ReadonlyMap<string, string>;
 }
 
@@ -20,6 +22,8 @@ export function bridgeTopics(prefix: string, regions: readonly string[]): Bridge
     usage: prefix + OrbitalTopics.usage,
     tenantKeys: prefix + OrbitalTopics.tenantKeys,
     heartbeat: prefix + OrbitalTopics.heartbeat,
+    workerStatus: prefix + OrbitalTopics.workerStatus,
+    accessDecisions: prefix + OrbitalTopics.accessDecisions,
     regionDeltas: new Map(regions.map((r) => [r, prefix + OrbitalTopics.regionDeltas(r)])),
   };
 }
@@ -38,5 +42,9 @@ export function topicSpecs(topics: BridgeTopics, partitions: number): MeshTopic[
     { name: topics.tenantKeys, partitions },
     // Only the latest heartbeats matter to anyone: an hour is plenty.
     { name: topics.heartbeat, partitions: 1, retentionMs: 3_600_000 },
+    // Reports are state, re-sent every few seconds; what mattered is recorded in the event store.
+    { name: topics.workerStatus, partitions, retentionMs: 3_600_000 },
+    // Default retention: a report waits here until the bridge recorded it, however long the bridge was away.
+    { name: topics.accessDecisions, partitions },
   ];
 }

@@ -4,14 +4,17 @@ import pino, { Logger } from 'pino';
 import type { JwtVerifier } from '@cmk/auth';
 import type { KeyProvider } from '@cmk/key-providers';
 import type { Mesh } from '@cmk/mesh';
-import { AccessDecision, AccessRequest, decideAccess, DEFAULT_MAX_STALENESS_MS, encodeMessage, keyLinkUsable, TenantViewStore } from '@cmk/orbital';
-import { KeyService } from './crypto/key-service';
+import { AccessDecision, AccessOperation, AccessRequest, decideAccess, DEFAULT_MAX_STALENESS_MS, DenialReason, encodeMessage, keyLinkUsable, TenantViewStore } from '@cmk/orbital';
+import { KeyService, WorkloadIdentity } from './crypto/key-service';
 import { L2KeyCache } from './crypto/l2-key-cache';
 import { TenantKeyRewrapper } from './crypto/tenant-key-rewrapper';
 import { createWorkerHttpServer } from './http/worker-http';
 import { WorkloadAuthenticator } from './http/workload-auth';
+import type { WorkerTlsOptions } from './http/worker-tls';
+import { AccessDenialLane } from './lanes/access-denial-lane';
 import { Outbox } from './lanes/outbox';
 import { RevocationEnforcer } from './lanes/revocation-enforcer';
+import { StatusReporter } from './lanes/status-reporter';
 import { UsageMeter } from './lanes/usage-meter';
 import { createWorkerMetrics, WorkerMetrics } from './observability/worker-metrics';
 import type { EndOffsets } from './view/end-offsets';
@@ -34,10 +37,17 @@ export interface RegionalWorkerOptions {
   verifier: JwtVerifier;
   tenantClaim?: string;
   systemClaim?: string;
+  /** HTTPS, and workload client certificates (mutual TLS) with `clientAuth`; plain HTTP without it. */
+  tls?: WorkerTlsOptions;
   host?: string;
   /** 0: any free port (see {@link RegionalWorker.url}). */
   port?: number;
+  /** The usage and access-denial window. Default 60 s: allowed requests are recorded as these per-minute aggregates. */
   usageIntervalMs?: number;
+  /** Denials recorded one by one per (tenant, reason) and window; beyond, only counted. Default 100. */
+  denialDetailLimit?: number;
+  /** How often the worker reports the policy versions it enforces (and that it is alive). Default 10 s. */
+  statusIntervalMs?: number;
   l2CacheSize?: number;
   /** How long a request waits for a new L2 key to come back registered from the mesh. Default 10 s. */
   tenantKeyRegistrationTimeoutMs?: number;
@@ -63,7 +73,10 @@ export class RegionalWorker {
   private readonly follower: ViewFollower;
   private readonly acks: Outbox;
   private readonly usageOutbox: Outbox;
+  private readonly statusOutbox: Outbox;
+  private readonly status: StatusReporter;
   private readonly usage: UsageMeter;
+  private readonly denials: AccessDenialLane;
   private readonly tenantKeyOutbox: Outbox;
   private readonly viewChanges = new ViewChanges();
   private readonly rewrapper: TenantKeyRewrapper;
@@ -92,6 +105,24 @@ export class RegionalWorker {
     this.acks = new Outbox(mesh, this.topics.acks, this.log, {}, (n) => this.metrics.acksPublished.inc(n));
     this.usageOutbox = new Outbox(mesh, this.topics.usage, this.log, { capacity: 1_000 }, (n) => this.metrics.usageReports.inc(n));
     this.usage = new UsageMeter(workerId, region);
+    this.denials = new AccessDenialLane({
+      workerId,
+      region,
+      mesh,
+      topic: this.topics.accessDecisions,
+      log: this.log,
+      registry: this.metrics.registry,
+      detailLimit: options.denialDetailLimit ?? 100,
+    });
+    // Reports are state: only the newest matters, so a small outbox that drops the oldest is right.
+    this.statusOutbox = new Outbox(mesh, this.topics.workerStatus, this.log, { capacity: 10 });
+    this.status = new StatusReporter({
+      workerId,
+      region,
+      store: this.store,
+      intervalMs: options.statusIntervalMs ?? 10_000,
+      publish: (m) => this.statusOutbox.push({ key: workerId, value: encodeMessage(m) }),
+    });
     // Keyed by link, so one link's registrations and re-wraps stay in order on the way to the bridge.
     this.tenantKeyOutbox = new Outbox(mesh, this.topics.tenantKeys, this.log);
     const providers = new Map(options.providers.map((p) => [p.kind, p]));
@@ -123,6 +154,7 @@ export class RegionalWorker {
         this.l2Cache.retain(tenantId, (keyLinkId) => keyLinkUsable(this.store, tenantId, keyLinkId));
         this.viewChanges.notify(tenantId);
         this.rewrapper.onView(tenantId);
+        this.status.onViewApplied();
       },
       onRevocation: (message) => {
         enforcer.enforce(message);
@@ -144,16 +176,23 @@ export class RegionalWorker {
       propose: (m) => this.tenantKeyOutbox.push({ key: m.keyLinkId, value: encodeMessage(m) }),
       views: this.viewChanges,
       registrationTimeoutMs: options.tenantKeyRegistrationTimeoutMs ?? 10_000,
-      onDecision: (operation, _identity, decision) =>
-        this.metrics.decisions.inc({ operation, outcome: decision.allowed ? 'allow' : 'deny', reason: decision.allowed ? 'allowed' : decision.reason }),
+      onDecision: (operation, identity, decision, keyLinkId) => {
+        if (!decision.allowed) this.recordDenial(operation, identity, decision.reason, keyLinkId);
+        this.metrics.decisions.inc({ operation, outcome: decision.allowed ? 'allow' : 'deny', reason: decision.allowed ? 'allowed' : decision.reason });
+      },
     });
     this.server = createWorkerHttpServer({
-      auth: new WorkloadAuthenticator(options.verifier, { tenant: options.tenantClaim ?? 'cmk_tenant', system: options.systemClaim ?? 'cmk_system' }),
+      auth: new WorkloadAuthenticator(options.verifier, {
+        defaultClaims: { tenant: options.tenantClaim ?? 'cmk_tenant', system: options.systemClaim ?? 'cmk_system' },
+        trustDomain: options.tls?.clientAuth?.trustDomain,
+      }),
+      tls: options.tls,
       keys,
       metrics: this.metrics,
       log: this.log,
       readiness: () => this.readiness(),
       onOutcome: (identity, operation, allowed) => this.usage.record(identity.tenantId, identity.systemId, operation, allowed ? 'allowed' : 'denied'),
+      onUnauthenticated: (operation, refusal) => this.denials.record({ operation, reason: refusal }),
     });
   }
 
@@ -171,14 +210,16 @@ export class RegionalWorker {
     const interval = this.options.usageIntervalMs ?? 60_000;
     this.usageTimer = setInterval(() => this.reportUsage(), interval);
     this.usageTimer.unref();
+    this.status.start();
     await this.follower.start();
+    this.status.onViewApplied();
   }
 
   get url(): string {
     const address = this.server.address() as AddressInfo | null;
     if (!address) throw new Error('the worker is not listening');
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+    return `${this.options.tls ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
   }
 
   get ready(): boolean {
@@ -208,14 +249,24 @@ export class RegionalWorker {
     this.viewChanges.close();
     await this.rewrapper.idle();
     this.reportUsage();
-    await Promise.all([this.acks.close(2_000), this.usageOutbox.close(2_000), this.tenantKeyOutbox.close(2_000)]);
+    this.status.stop();
+    await Promise.all([this.acks.close(2_000), this.usageOutbox.close(2_000), this.tenantKeyOutbox.close(2_000), this.statusOutbox.close(2_000), this.denials.close(2_000)]);
     const zeroised = this.l2Cache.zeroiseAll();
     this.log.info({ zeroisedKeys: zeroised }, 'regional worker stopped');
+  }
+
+  /** Tenant, system and subject from the verified identity; the link the request named, else the system's in the view. */
+  private recordDenial(operation: AccessOperation, identity: WorkloadIdentity, reason: DenialReason, keyLinkId: string | undefined): void {
+    const { tenantId, systemId, subject } = identity;
+    const link = keyLinkId ?? this.store.get(tenantId)?.served?.systems.get(systemId)?.keyLinkId;
+    this.denials.record({ operation, reason, tenantId, systemId, subject, ...(link ? { keyLinkId: link } : {}) });
   }
 
   private reportUsage(): void {
     const report = this.usage.cut();
     if (report) this.usageOutbox.push({ key: this.options.workerId, value: encodeMessage(report) });
+    // Same window as usage: a window's allowed counts and its denials describe the same minute.
+    this.denials.flush();
   }
 
   private readiness(): { ready: boolean; details: Record<string, unknown> } {

@@ -4,7 +4,7 @@ import { TokenRefused } from './auth.errors';
 import { Principal, toPrincipal } from './claims-mapping';
 import type { FetchFn } from './jwks-fetch';
 import { AuthLogger, DEFAULT_JWKS_TUNING, JwksSource, JwksSourceStats, JwksTuning } from './jwks-source';
-import { ASYMMETRIC_ALGORITHMS, resolveIssuer, ResolvedIssuer, TrustedIssuerConfig } from './trusted-issuer';
+import { ASYMMETRIC_ALGORITHMS, resolveIssuer, ResolvedIssuer, TrustedIssuerConfig, WorkloadMapping } from './trusted-issuer';
 
 export interface IssuerRegistryOptions {
   /** Default: the global fetch. */
@@ -69,6 +69,15 @@ export class IssuerRegistry {
 
   get issuerNames(): string[] {
     return [...this.issuers.keys()];
+  }
+
+  /**
+   * The issuer's workload mapping, if any. Lets a caller tell "this issuer maps no workloads" (it may apply its own
+   * default) from "this token lacks the issuer's system claim" (a person's token, never to be re-read otherwise).
+   */
+  workloadMapping(issuer: string): WorkloadMapping | undefined {
+    const mapping = this.issuers.get(issuer)?.config.workload;
+    return mapping ? { ...mapping, ...(mapping.systems ? { systems: { ...mapping.systems } } : {}) } : undefined;
   }
 
   keyStats(issuer: string): JwksSourceStats | undefined {

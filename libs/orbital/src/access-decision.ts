@@ -10,7 +10,7 @@
  * anything the geofence does not already protect.
  */
 import type { KeyLinkView, SystemView, UsageCount } from './orbital.messages';
-import { DEFAULT_MAX_STALENESS_MS } from './orbital.messages';
+import { DEFAULT_MAX_STALENESS_MS, DENIAL_REASONS, type DenialReason } from './orbital.messages';
 import type { TenantEntry, TenantViewStore } from './tenant-view.store';
 
 export type AccessOperation = UsageCount['operation'];
@@ -23,18 +23,8 @@ export interface AccessRequest {
   operation: AccessOperation;
 }
 
-export const DENIAL_REASONS = [
-  'not-ready',
-  'stale-view',
-  'unknown-tenant',
-  'tenant-suspended',
-  'tenant-offboarded',
-  'region-not-allowed',
-  'unknown-system',
-  'key-link-not-active',
-  'key-link-revoked',
-] as const;
-export type DenialReason = (typeof DENIAL_REASONS)[number];
+// Defined with the Orbital contract (workers report denials by these names); re-exported here, where they are decided.
+export { DENIAL_REASONS, type DenialReason };
 
 export interface AccessAllowed {
   readonly allowed: true;

@@ -3,3 +3,4 @@ export * from './tenant-view.store';
 export * from './access-decision';
 export * from './tenant-view.fold';
 export * from './tenant-keys';
+export * from './decrypt-access';

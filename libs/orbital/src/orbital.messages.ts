@@ -25,6 +25,12 @@ export const OrbitalTopics = {
   tenantKeys: 'cmk.tenant-keys',
   /** One partition, key = 'bridge', value = HeartbeatMessage, published every heartbeat interval. */
   heartbeat: 'cmk.heartbeat',
+  /** Key = worker id, value = WorkerStatusMessage: the policy versions each worker enforces, sent periodically and
+   *  on change. The bridge records a change (never a repeat) in the worker's stream. */
+  workerStatus: 'cmk.worker-status',
+  /** Key = worker id, value = AccessDenialsMessage: each worker's refused requests per window, recorded by the
+   *  bridge per tenant (allowed requests are the UsageReported aggregates). */
+  accessDecisions: 'cmk.access-decisions',
 } as const;
 
 export type TenantStatus = 'active' | 'suspended' | 'offboarded';
@@ -68,6 +74,12 @@ export interface SystemView {
   region: string;
 }
 
+/** A policy version in force for a tenant: which revision of the document its view was compiled from. */
+export interface PolicyRef {
+  policyId: string;
+  version: number;
+}
+
 /** Everything a worker needs to decide a tenant's requests locally. */
 export interface TenantView {
   tenantId: string;
@@ -81,6 +93,10 @@ export interface TenantView {
   maxStalenessMs: number;
   systems: Record<string, SystemView>;
   keyLinks: Record<string, KeyLinkView>;
+  /** The policy versions the geofence and the fail-closed bound above were compiled from, sorted by id then
+   *  version. How a policy revision travels to the regions: every tenant it governs gets a new view naming it.
+   *  Absent in views published before policy versions were carried (read as none). */
+  policies?: PolicyRef[];
 }
 
 export interface TenantStateMessage {
@@ -179,7 +195,114 @@ export interface HeartbeatMessage {
   sentAt: string;
 }
 
-export type OrbitalMessage = TenantStateMessage | RevocationMessage | AckMessage | UsageMessage | HeartbeatMessage | TenantKeyMessage;
+/** The policy versions one worker enforces: in the views of the tenants its region serves, with how many tenants. */
+export interface EnforcedPolicy {
+  policyId: string;
+  version: number;
+  tenants: number;
+}
+
+/**
+ * A worker's report of what it enforces, sent every status interval and soon after the set changes. `stopping`
+ * is the last report of a worker shutting down cleanly; a worker that stops reporting without it is silent.
+ */
+export interface WorkerStatusMessage {
+  kind: 'worker-status';
+  workerId: string;
+  region: string;
+  /** When this worker process started (ISO 8601): a new value is a restart. */
+  startedAt: string;
+  sentAt: string;
+  /** How often the worker reports: whoever watches for silence scales its patience by it. */
+  intervalMs: number;
+  /** Caught up with the state topic (serving). */
+  ready: boolean;
+  stopping?: boolean;
+  /** Sorted by policy id, then version. */
+  policies: EnforcedPolicy[];
+  servedTenants: number;
+}
+
+/** Why a worker's local access decision refused a request (see access-decision.ts for the order of checks). */
+export const DENIAL_REASONS = [
+  'not-ready',
+  'stale-view',
+  'unknown-tenant',
+  'tenant-suspended',
+  'tenant-offboarded',
+  'region-not-allowed',
+  'unknown-system',
+  'key-link-not-active',
+  'key-link-revoked',
+] as const;
+export type DenialReason = (typeof DENIAL_REASONS)[number];
+
+/**
+ * Why a worker refused to authenticate a data-key request: no credentials, an Authorization header that is not
+ * `Bearer <token>`, @cmk/auth's TokenRefusalReason for the token (a workload token without expiry, tenant or system
+ * is `invalid-claims`), a client certificate refused (mutual TLS), or certificate and token naming different
+ * workloads. Listed here so the contract stands on its own.
+ */
+export const WORKER_AUTH_REFUSALS = [
+  'missing-credentials',
+  'malformed-authorization-header',
+  'certificate-refused',
+  'credentials-mismatch',
+  'malformed',
+  'unknown-issuer',
+  'unsupported-algorithm',
+  'unknown-key',
+  'bad-signature',
+  'expired',
+  'not-yet-valid',
+  'wrong-audience',
+  'invalid-claims',
+  'issuer-unavailable',
+] as const;
+export type WorkerAuthRefusal = (typeof WORKER_AUTH_REFUSALS)[number];
+/** A worker's denial: its local access decision (DENIAL_REASONS) or an authentication refusal. */
+export type AccessDenialReason = DenialReason | WorkerAuthRefusal;
+
+/**
+ * One refused request. Tenant, system and subject come from a verified token only: absent for an authentication
+ * refusal, since an unverified token's claims are whatever the caller wrote. Never the token itself.
+ */
+export interface AccessDenialRecord {
+  at: string;
+  tenantId?: string;
+  systemId?: string;
+  operation: UsageCount['operation'];
+  /** The link the request named (unwrap) or the system's link in the view, when known. */
+  keyLinkId?: string;
+  reason: AccessDenialReason;
+  subject?: string;
+}
+
+/** Denials beyond the per-(tenant, reason) detail limit of a window, counted per tenant, system and reason. */
+export interface AccessDenialSummary {
+  tenantId?: string;
+  systemId?: string;
+  reason: AccessDenialReason;
+  count: number;
+}
+
+/**
+ * A worker's denials over [windowStart, windowEnd). A busy window is split into several messages (each with its
+ * own reportId) so none outgrows the broker's message size.
+ */
+export interface AccessDenialsMessage {
+  kind: 'access-denials';
+  workerId: string;
+  region: string;
+  /** Unique per worker and message, so a re-sent report is recognised. */
+  reportId: string;
+  windowStart: string;
+  windowEnd: string;
+  denials: AccessDenialRecord[];
+  suppressed: AccessDenialSummary[];
+}
+
+export type OrbitalMessage = TenantStateMessage | RevocationMessage | AckMessage | UsageMessage | HeartbeatMessage | TenantKeyMessage | WorkerStatusMessage | AccessDenialsMessage;
 
 export class OrbitalDecodeError extends Error {
   readonly name = 'OrbitalDecodeError';
@@ -189,7 +312,7 @@ export function encodeMessage(message: OrbitalMessage): Buffer {
   return Buffer.from(JSON.stringify(message), 'utf8');
 }
 
-const KINDS = new Set(['tenant-state', 'revocation', 'revocation-enforced', 'usage', 'heartbeat', 'tenant-key-generated', 'tenant-key-rewrapped']);
+const KINDS = new Set(['tenant-state', 'revocation', 'revocation-enforced', 'usage', 'heartbeat', 'tenant-key-generated', 'tenant-key-rewrapped', 'worker-status', 'access-denials']);
 
 /** Parses a message and checks its kind (and, where given, the kind expected on that topic). */
 export function decodeMessage<K extends OrbitalMessage['kind']>(

@@ -71,6 +71,7 @@ describe('tenant view fold', () => {
         maxStalenessMs: DEFAULT_MAX_STALENESS_MS,
         systems: {},
         keyLinks: {},
+        policies: [],
       });
     });
 
@@ -249,14 +250,19 @@ describe('tenant view fold', () => {
       expect(changedTenants(history().onboard('t1').tenant('t1', 'TenantUpdated', { changes: { displayName: 'new' } }).events)).toEqual([]);
     });
 
-    it('a global assignment that restricts changes every tenant of the jurisdiction, not the others', () => {
+    it('a global assignment changes every tenant: the geofence of its jurisdiction, and the version in force of all', () => {
       const h = history()
         .onboard('eu1', 'EU')
         .onboard('us1', 'US')
         .onboard('eu2', 'EU')
         .define('p', geofence({ EU: ['eu-central-1'] }))
         .assign('global', 'p');
-      expect(changedTenants(h.events)).toEqual(['eu1', 'eu2']);
+      const { changes } = changesOfLast(h.events);
+      expect(changes.map((c) => [c.tenantId, c.after.allowedRegions, c.after.policies])).toEqual([
+        ['eu1', ['eu-central-1'], [{ policyId: 'p', version: 1 }]],
+        ['us1', null, [{ policyId: 'p', version: 1 }]],
+        ['eu2', ['eu-central-1'], [{ policyId: 'p', version: 1 }]],
+      ]);
     });
 
     it('a revision of a globally assigned policy changes every tenant it applies to', () => {
@@ -268,9 +274,28 @@ describe('tenant view fold', () => {
         .assign('global', 'p')
         .revise('p', 2, geofence({ EU: ['eu-central-1'], US: ['us-east-1'], CH: ['on-prem-zrh1'] }));
       const { changes } = changesOfLast(h.events);
-      expect(changes.map((c) => [c.tenantId, c.before?.allowedRegions, c.after.allowedRegions])).toEqual([
-        ['b', null, ['us-east-1']],
-        ['c', null, ['on-prem-zrh1']],
+      // Every governed tenant hears of version 2, also the EU tenant whose geofence it leaves as it was.
+      expect(changes.map((c) => [c.tenantId, c.before?.allowedRegions, c.after.allowedRegions, c.after.policies])).toEqual([
+        ['a', ['eu-central-1'], ['eu-central-1'], [{ policyId: 'p', version: 2 }]],
+        ['b', null, ['us-east-1'], [{ policyId: 'p', version: 2 }]],
+        ['c', null, ['on-prem-zrh1'], [{ policyId: 'p', version: 2 }]],
+      ]);
+    });
+
+    it('a policy in force at two scopes is named once per version; a pinned older version beside the latest is named too', () => {
+      const h = history()
+        .onboard('t1', 'EU')
+        .define('p', geofence({ EU: ['eu-central-1'] }))
+        .define('q', geofence({ EU: ['eu-central-1'] }))
+        .revise('p', 2, geofence({ EU: ['eu-central-1'] }))
+        .assign('global', 'q')
+        .assign('global', 'p')
+        .assign('t1', 'p')
+        .assign('jurisdiction:EU', 'p', 1);
+      expect(viewOf(foldAll(h.events), 't1')!.policies).toEqual([
+        { policyId: 'p', version: 1 },
+        { policyId: 'p', version: 2 },
+        { policyId: 'q', version: 1 },
       ]);
     });
 

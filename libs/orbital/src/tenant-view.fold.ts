@@ -7,9 +7,9 @@
  * The world is mutable on purpose: one bridge folds every event of the log into it, and copying maps per event
  * would make a replay quadratic. Only `foldEvent` changes it.
  */
-import { maxStalenessOf, type PolicyDocument } from '@cmk/policy';
+import { maxStalenessOf, unwrapRegionsOf, type PolicyDocument } from '@cmk/policy';
 import { Categories, jurisdictionOfScope, parseStreamName, scopesGoverning } from '@cmk/domain';
-import { KeyLinkStatus, KeyLinkView, SystemView, TenantStatus, TenantView } from './orbital.messages';
+import { KeyLinkStatus, KeyLinkView, PolicyRef, SystemView, TenantStatus, TenantView } from './orbital.messages';
 import { registerTenantKey, rewrapTenantKey } from './tenant-keys';
 
 /** What the fold needs of a recorded event (the event store's RecordedEvent fits). */
@@ -168,31 +168,26 @@ function computeView(world: TenantViewWorld, facts: TenantFacts): TenantView {
     const { tenantId: _tenant, ...link } = world.keyLinks.get(id)!;
     keyLinks.push([id, link]);
   }
+  const inForce = effectivePolicies(world, facts.tenantId);
   return {
     tenantId: facts.tenantId,
     status: facts.status,
     jurisdiction: facts.jurisdiction,
     homeRegion: facts.homeRegion,
-    allowedRegions: allowedRegions(world, facts),
+    allowedRegions: unwrapRegionsOf(inForce.map((p) => p.document), facts.jurisdiction),
     // The smallest `failClosed.maxStalenessMs` of the policies in force, else the default.
-    maxStalenessMs: maxStalenessOf([...effectivePolicies(world, facts.tenantId)].map((p) => p.document)),
+    maxStalenessMs: maxStalenessOf(inForce.map((p) => p.document)),
     systems: Object.fromEntries(systems),
     keyLinks: Object.fromEntries(keyLinks),
+    policies: policyRefs(inForce),
   };
 }
 
-/**
- * The geofence: every policy in force that names the tenant's jurisdiction restricts it, so the regions are the
- * intersection of theirs (possibly empty: then no region may unwrap). No such policy: null, no restriction.
- */
-function allowedRegions(world: TenantViewWorld, facts: TenantFacts): string[] | null {
-  const restrictions: string[][] = [];
-  for (const { document } of effectivePolicies(world, facts.tenantId)) {
-    const regions = document.geofence?.unwrapRegions;
-    if (regions && Object.hasOwn(regions, facts.jurisdiction)) restrictions.push(regions[facts.jurisdiction]);
-  }
-  if (restrictions.length === 0) return null;
-  return [...new Set(restrictions[0])].filter((r) => restrictions.every((list) => list.includes(r))).sort();
+/** The versions in force, each once (a policy assigned at two scopes may be in force twice), in a stable order. */
+function policyRefs(inForce: readonly { policyId: string; version: number }[]): PolicyRef[] {
+  const seen = new Map<string, PolicyRef>();
+  for (const { policyId, version } of inForce) seen.set(`${policyId}\u0000${version}`, { policyId, version });
+  return [...seen.values()].sort((a, b) => (a.policyId < b.policyId ? -1 : a.policyId > b.policyId ? 1 : a.version - b.version));
 }
 
 /** Tenants whose view the event may change (decided before applying it, from the world as it was). */

@@ -133,3 +133,67 @@ describe('TenantViewStore', () => {
     expect(store.ready).toBe(true);
   });
 });
+
+describe('TenantViewStore.enforcedPolicies', () => {
+  const at = (store: TenantViewStore, position: number, tenantId: string, policies: { policyId: string; version: number }[], over: Partial<TenantView> = {}, removed = false) =>
+    store.applyState({
+      kind: 'tenant-state',
+      position: String(position),
+      tenantId,
+      removed,
+      view: { tenantId, status: 'active', jurisdiction: 'EU', homeRegion: 'eu-central-1', allowedRegions: null, maxStalenessMs: 2000, systems: {}, keyLinks: {}, policies, ...over },
+    });
+
+  it('counts the served tenants per policy version, and moves them when a new version arrives', () => {
+    const store = new TenantViewStore('eu-central-1');
+    at(store, 1, 'a', [{ policyId: 'geo', version: 1 }]);
+    at(store, 2, 'b', [{ policyId: 'geo', version: 1 }, { policyId: 'base', version: 3 }]);
+    expect(store.enforcedPolicies()).toEqual([
+      { policyId: 'base', version: 3, tenants: 1 },
+      { policyId: 'geo', version: 1, tenants: 2 },
+    ]);
+    const before = store.policySetRevision;
+    at(store, 3, 'a', [{ policyId: 'geo', version: 2 }]);
+    expect(store.enforcedPolicies()).toEqual([
+      { policyId: 'base', version: 3, tenants: 1 },
+      { policyId: 'geo', version: 1, tenants: 1 },
+      { policyId: 'geo', version: 2, tenants: 1 },
+    ]);
+    expect(store.policySetRevision).toBeGreaterThan(before);
+    const after = store.policySetRevision;
+    at(store, 4, 'b', [{ policyId: 'geo', version: 2 }, { policyId: 'base', version: 3 }]);
+    expect(store.enforcedPolicies()).toEqual([
+      { policyId: 'base', version: 3, tenants: 1 },
+      { policyId: 'geo', version: 2, tenants: 2 },
+    ]);
+    expect(store.policySetRevision).toBeGreaterThan(after);
+  });
+
+  it('a tenant the region stops serving (geofence, removal) no longer counts; a stale message changes nothing', () => {
+    const store = new TenantViewStore('eu-central-1');
+    at(store, 5, 'a', [{ policyId: 'geo', version: 1 }]);
+    at(store, 4, 'a', [{ policyId: 'geo', version: 9 }]);
+    expect(store.enforcedPolicies()).toEqual([{ policyId: 'geo', version: 1, tenants: 1 }]);
+    at(store, 6, 'a', [{ policyId: 'geo', version: 2 }], { allowedRegions: ['us-east-1'] });
+    expect(store.enforcedPolicies()).toEqual([]);
+    at(store, 7, 'a', [{ policyId: 'geo', version: 3 }]);
+    at(store, 8, 'a', [{ policyId: 'geo', version: 3 }], {}, true);
+    expect(store.enforcedPolicies()).toEqual([]);
+  });
+
+  it('the same version set again does not count as a change; views without policies (older bridges) count none', () => {
+    const store = new TenantViewStore('eu-central-1');
+    at(store, 1, 'a', [{ policyId: 'geo', version: 1 }]);
+    const revision = store.policySetRevision;
+    at(store, 2, 'a', [{ policyId: 'geo', version: 1 }], { status: 'suspended' });
+    expect(store.policySetRevision).toBe(revision);
+    store.applyState({ kind: 'tenant-state', position: '3', tenantId: 'b', removed: false, view: { tenantId: 'b', status: 'active', jurisdiction: 'EU', homeRegion: 'eu-central-1', allowedRegions: null, maxStalenessMs: 2000, systems: {}, keyLinks: {} } });
+    expect(store.enforcedPolicies()).toEqual([{ policyId: 'geo', version: 1, tenants: 1 }]);
+  });
+
+  it('refuses a view whose policies are malformed', () => {
+    const store = new TenantViewStore('eu-central-1');
+    expect(() => at(store, 1, 'a', [{ policyId: 'geo', version: 0 }])).toThrow(OrbitalDecodeError);
+    expect(() => at(store, 1, 'a', 'geo' as never)).toThrow(OrbitalDecodeError);
+  });
+});

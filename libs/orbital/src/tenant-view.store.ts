@@ -9,6 +9,7 @@
  */
 import {
   DEFAULT_MAX_STALENESS_MS,
+  EnforcedPolicy,
   KeyLinkView,
   OrbitalDecodeError,
   RevocationCause,
@@ -58,6 +59,9 @@ export class TenantViewStore {
   private readonly tenants = new Map<string, TenantEntry>();
   private servedCount = 0;
   private caughtUp = false;
+  /** Per `policyId NUL version`: the served tenants whose view was compiled from it. */
+  private readonly policyTenants = new Map<string, EnforcedPolicy>();
+  private policySetChanges = 0;
 
   constructor(readonly region: string) {}
 
@@ -92,6 +96,9 @@ export class TenantViewStore {
     const served = !message.removed && this.serves(view) ? compile(view) : undefined;
     if (served && !entry.served) this.servedCount++;
     if (!served && entry.served) this.servedCount--;
+    // Adding before removing: a view naming the same versions again changes no count to zero and back.
+    if (served) this.countPolicies(served.view, +1);
+    if (entry.served) this.countPolicies(entry.served.view, -1);
     entry.statePosition = position;
     entry.served = served;
     if (!served) entry.absence = absenceOf(view, this);
@@ -104,6 +111,38 @@ export class TenantViewStore {
       for (const [keyLinkId, revokedAt] of entry.linkRevokedAt) if (revokedAt <= position) entry.linkRevokedAt.delete(keyLinkId);
     }
     return 'applied';
+  }
+
+  /**
+   * The policy versions this region enforces now (those its served tenants' views were compiled from), sorted by
+   * policy id then version. Linear in the number of distinct versions, not of tenants.
+   */
+  enforcedPolicies(): EnforcedPolicy[] {
+    return [...this.policyTenants.values()]
+      .map((p) => ({ ...p }))
+      .sort((a, b) => (a.policyId < b.policyId ? -1 : a.policyId > b.policyId ? 1 : a.version - b.version));
+  }
+
+  /** Grows each time a policy version starts or stops being enforced here: a cheap "did the set change" test. */
+  get policySetRevision(): number {
+    return this.policySetChanges;
+  }
+
+  private countPolicies(view: TenantView, delta: 1 | -1): void {
+    for (const { policyId, version } of view.policies ?? []) {
+      const key = `${policyId}\u0000${version}`;
+      const held = this.policyTenants.get(key);
+      if (held) {
+        held.tenants += delta;
+        if (held.tenants === 0) {
+          this.policyTenants.delete(key);
+          this.policySetChanges++;
+        }
+      } else if (delta > 0) {
+        this.policyTenants.set(key, { policyId, version, tenants: 1 });
+        this.policySetChanges++;
+      }
+    }
   }
 
   applyRevocation(message: RevocationMessage): RevocationApplyOutcome {
@@ -153,6 +192,9 @@ function checkView(view: TenantView | undefined): TenantView {
   }
   if (!view.systems || typeof view.systems !== 'object' || !view.keyLinks || typeof view.keyLinks !== 'object') {
     throw new OrbitalDecodeError('view must carry systems and keyLinks');
+  }
+  if (view.policies !== undefined && !(Array.isArray(view.policies) && view.policies.every((p) => typeof p?.policyId === 'string' && Number.isInteger(p.version) && p.version > 0))) {
+    throw new OrbitalDecodeError('policies must be a list of { policyId, version }');
   }
   return view;
 }

@@ -115,8 +115,12 @@ export function describeBridgeScenarios(name: string, makeMesh: () => Mesh, opti
       const removal = rec.states(region('eu-central-1')).get('eu')!;
       expect(removal.position).toBe(narrowed.position.toString());
       expect(rec.served(region('eu-west-1')).get('eu')?.allowedRegions).toEqual(['eu-west-1']);
-      // The US tenant's view did not change with a revision about the EU: nothing was sent for it.
-      expect(rec.of(t.state, 'tenant-state').filter((s) => s.key === 'us')).toHaveLength(1);
+      // A revision about the EU leaves the US tenant's geofence alone, but its view names the version now in force.
+      await until('the US tenant to hear of version 2', () => rec.of(t.state, 'tenant-state').filter((s) => s.key === 'us').length === 2);
+      expect(rec.of(t.state, 'tenant-state').filter((s) => s.key === 'us').map((s) => [s.message.view.allowedRegions, s.message.view.policies])).toEqual([
+        [null, [{ policyId: 'eu-only', version: 1 }]],
+        [null, [{ policyId: 'eu-only', version: 2 }]],
+      ]);
 
       const offboarded = await gov.offboard('eu');
       await until('eu-west-1 to drop the offboarded tenant', () => rec.states(region('eu-west-1')).get('eu')?.removed === true);
@@ -134,9 +138,11 @@ export function describeBridgeScenarios(name: string, makeMesh: () => Mesh, opti
       for (const [id, j] of [['a', 'EU'], ['b', 'US'], ['c', 'EU'], ['d', 'CH']]) await gov.onboard(id, j);
       const revised = await gov.revise('p', 2, { geofence: { unwrapRegions: { EU: ['eu-west-1'], CH: ['eu-central-1'] } } });
       const changed = () => [...rec.states(t.state)].filter(([, s]) => s.position === revised.position.toString()).map(([id]) => id).sort();
-      await until('a, c and d at the revision', () => changed().length === 3);
-      expect(changed()).toEqual(['a', 'c', 'd']);
-      expect(rec.states(t.state).get('b')!.view.allowedRegions).toBeNull();
+      // Every governed tenant gets the version (a, c and d a new geofence too; b, US, only the version).
+      await until('every tenant at the revision', () => changed().length === 4);
+      expect(changed()).toEqual(['a', 'b', 'c', 'd']);
+      expect(rec.states(t.state).get('b')!.view).toMatchObject({ allowedRegions: null, policies: [{ policyId: 'p', version: 2 }] });
+      expect(rec.states(t.state).get('d')!.view).toMatchObject({ allowedRegions: ['eu-central-1'], policies: [{ policyId: 'p', version: 2 }] });
     });
 
     it('puts revocations on the lane and records RevocationDispatched once per revocation, with the regions that served the tenant', async () => {

@@ -48,7 +48,7 @@ function buildProvider() {
     jwks: { keys: state.keys },
     cookies: { keys: cookieKeys },
     routes: { authorization: '/auth', token: '/token', jwks: '/jwks', userinfo: '/me' },
-    clients: config.clients.map(({ claims, ...metadata }) => metadata),
+    clients: config.clients.map(({ claims, accessTokenTtlSeconds, ...metadata }) => metadata),
     clientDefaults: { id_token_signed_response_alg: alg },
     enabledJWA: { authorizationSigningAlgValues: [alg], idTokenSigningAlgValues: [alg] },
     // offline_access (refresh tokens) only where a native client can use it; the other suites see no change.
@@ -63,10 +63,11 @@ function buildProvider() {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf ?? config.defaultResource,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, indicator) => {
+        getResourceServerInfo: (_ctx, indicator, client) => {
           const resource = config.resources[indicator];
           if (!resource) throw new errors.InvalidTarget();
-          return { scope: resource.scope, audience: indicator, accessTokenTTL: resource.ttlSeconds ?? 600, accessTokenFormat: 'jwt', jwt: { sign: { alg, kid: signingKid } } };
+          const ttl = clientTokenTtl(client) ?? resource.ttlSeconds ?? 600;
+          return { scope: resource.scope, audience: indicator, accessTokenTTL: ttl, accessTokenFormat: 'jwt', jwt: { sign: { alg, kid: signingKid } } };
         },
       },
     },
@@ -76,6 +77,11 @@ function buildProvider() {
   });
   provider.on('server_error', (_ctx, error) => process.stderr.write(`oidc-provider server_error: ${error.stack}\n`));
   return provider;
+}
+
+/** A workload's own access token lifetime, when its configuration sets one (clients without it are unchanged). */
+function clientTokenTtl(client) {
+  return config.clients.find((c) => c.client_id === client?.clientId)?.accessTokenTtlSeconds;
 }
 
 function hasNativeClients() {

@@ -18,8 +18,11 @@ export interface OidcTestProviderOptions {
   defaultResource: string;
   /** People, by login; their claims are added to their access tokens (any JSON, nested objects too). */
   users: Record<string, { claims: Record<string, unknown> }>;
-  /** Clients allowed the client_credentials grant, by client id; claims are added to their access tokens. */
-  workloads: Record<string, { claims: Record<string, unknown> }>;
+  /**
+   * Clients allowed the client_credentials grant, by client id; claims are added to their access tokens.
+   * `accessTokenTtlSeconds` overrides the resource's lifetime for this client's tokens (e.g. to see one expire).
+   */
+  workloads: Record<string, { claims: Record<string, unknown>; accessTokenTtlSeconds?: number }>;
   /**
    * Public native clients (RFC 8252: no secret, PKCE, loopback redirect on any port) such as a command line, by
    * client id. They may use authorization code, refresh tokens and the device authorization grant (RFC 8628),
@@ -80,6 +83,7 @@ export class OidcTestProvider {
           response_types: [],
           redirect_uris: [],
           claims: w.claims,
+          ...(w.accessTokenTtlSeconds !== undefined ? { accessTokenTtlSeconds: w.accessTokenTtlSeconds } : {}),
         })),
         ...(options.nativeClients ?? []).map((id) => ({
           client_id: id,

@@ -3,7 +3,7 @@ import type { Mesh, MeshHandler, MeshMessage, MeshSubscription, MeshTopic, Subsc
 /**
  * A Mesh wrapper that can hold deliveries: `hold(topic)` makes handlers of subscriptions to that topic wait
  * until `release(topic)`; `pause()` holds every topic (the worker cut off from the mesh). Publishing passes
- * straight through. For tests that must see a worker before it caught up, or cut off.
+ * straight through, unless `cut()` also makes it fail. For tests that must see a worker before it caught up, or cut off.
  */
 export class GatedMesh implements Mesh {
   private readonly gates = new Map<string, { promise: Promise<void>; open: () => void }>();
@@ -30,7 +30,21 @@ export class GatedMesh implements Mesh {
     this.release('*');
   }
 
+  /** Publishing fails too while cut (a worker partitioned from the broker in both directions). */
+  cut(): void {
+    this.pause();
+    this.publishCut = true;
+  }
+
+  reconnect(): void {
+    this.publishCut = false;
+    this.resume();
+  }
+
+  private publishCut = false;
+
   publish(topic: string, messages: readonly MeshMessage[]): Promise<void> {
+    if (this.publishCut) return Promise.reject(new Error('mesh unreachable (cut by the test)'));
     return this.inner.publish(topic, messages);
   }
 

@@ -49,6 +49,8 @@ export class OrbitalTestPublisher {
       { name: t.acks, partitions: 1 },
       { name: t.usage, partitions: 1 },
       { name: t.tenantKeys, partitions },
+      { name: t.workerStatus, partitions: 1 },
+      { name: t.accessDecisions, partitions: 1 },
       ...regions.map((r) => ({ name: workerTopics(r, prefix).deltas, partitions })),
     ]);
     const publisher = new OrbitalTestPublisher(mesh, prefix, regions);

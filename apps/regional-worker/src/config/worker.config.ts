@@ -1,3 +1,8 @@
+import { IssuerConfigError, parseTrustedIssuers, TRUSTED_ISSUERS_VARIABLE, TrustedIssuerConfig } from '@cmk/auth';
+import { TRUST_DOMAIN } from '../http/spiffe-id';
+
+const DEFAULT_SYSTEM_CLAIM = 'cmk_system';
+
 /**
  * The standalone worker's configuration, from the environment, validated at start-up: a bad setting stops
  * the process with a message that names it. PKCS#11 settings are validated by the adapter's own
@@ -15,17 +20,28 @@ export interface WorkerConfig {
   };
   keyProvider: 'pkcs11';
   usageIntervalMs: number;
+  statusIntervalMs: number;
+  /** Denials recorded one by one per (tenant, reason) and usage window; beyond, only counted. */
+  denialDetailLimit: number;
   l2CacheSize: number;
   tenantKeyRegistrationTimeoutMs: number;
   auth: {
-    issuer: string;
-    audience: string;
-    jwksUrl: string;
-    tenantClaim: string;
-    systemClaim: string;
-    clockToleranceSeconds: number;
+    /**
+     * Every issuer whose workload tokens the worker accepts, each with its audience, clock tolerance, tenant claim
+     * and system claim (`workload.systemClaim`, `cmk_system` unless set). From CMK_AUTH_ISSUERS, or one issuer from
+     * the single-issuer settings (CMK_AUTH_ISSUER, CMK_AUTH_JWKS_URL, CMK_WORKER_*_CLAIM, CMK_WORKER_AUTH_AUDIENCE).
+     */
+    issuers: TrustedIssuerConfig[];
   };
+  /** HTTPS (CMK_WORKER_TLS_CERT/KEY, PEM files) and mutual TLS for workloads (CMK_WORKER_TLS_CLIENT_CA). */
+  tls?: WorkerTlsFiles;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export interface WorkerTlsFiles {
+  certFile: string;
+  keyFile: string;
+  clientAuth?: { caFile: string; trustDomain: string };
 }
 
 export class WorkerConfigError extends Error {
@@ -77,6 +93,67 @@ function httpUrl(env: Env, name: string): string {
   return raw;
 }
 
+/** The variables that configure the one issuer of the shorthand; each has a per-issuer field in CMK_AUTH_ISSUERS. */
+const SINGLE_ISSUER_SETTINGS: Record<string, string> = {
+  CMK_AUTH_ISSUER: 'issuer',
+  CMK_AUTH_JWKS_URL: 'jwksUrl',
+  CMK_WORKER_AUTH_AUDIENCE: 'audience',
+  CMK_WORKER_TENANT_CLAIM: 'tenantClaim',
+  CMK_WORKER_SYSTEM_CLAIM: 'workload.systemClaim',
+  CMK_AUTH_CLOCK_TOLERANCE_SECONDS: 'clockToleranceSeconds',
+};
+
+/**
+ * CMK_AUTH_ISSUERS is read by the same parser as the control plane's (one format, one set of rules). Mixing it
+ * with the single-issuer settings is refused: one of them would be ignored silently.
+ */
+function trustedIssuers(env: Env): TrustedIssuerConfig[] {
+  let issuers: TrustedIssuerConfig[];
+  try {
+    issuers = parseTrustedIssuers(env);
+  } catch (error) {
+    if (error instanceof IssuerConfigError) throw new WorkerConfigError(error.field, error.message.slice(error.field.length + 2));
+    throw error;
+  }
+  if (issuers.length > 0) {
+    const mixed = Object.keys(SINGLE_ISSUER_SETTINGS).find((name) => env[name] !== undefined && env[name] !== '');
+    if (mixed) throw new WorkerConfigError(mixed, `cannot be combined with ${TRUSTED_ISSUERS_VARIABLE}: give "${SINGLE_ISSUER_SETTINGS[mixed]}" per issuer there`);
+    return issuers.map((issuer) => ({ ...issuer, workload: issuer.workload ?? { systemClaim: DEFAULT_SYSTEM_CLAIM } }));
+  }
+  if (!env.CMK_AUTH_ISSUER?.trim()) throw new WorkerConfigError('CMK_AUTH_ISSUER', `is required (or ${TRUSTED_ISSUERS_VARIABLE} for several issuers)`);
+  return [
+    {
+      issuer: required(env, 'CMK_AUTH_ISSUER'),
+      jwksUrl: httpUrl(env, 'CMK_AUTH_JWKS_URL'),
+      audience: env.CMK_WORKER_AUTH_AUDIENCE || 'openkcm-cmk-worker',
+      tenantClaim: matching(env, 'CMK_WORKER_TENANT_CLAIM', CLAIM, 'cmk_tenant', 'a claim name'),
+      workload: { systemClaim: matching(env, 'CMK_WORKER_SYSTEM_CLAIM', CLAIM, DEFAULT_SYSTEM_CLAIM, 'a claim name') },
+      clockToleranceSeconds: int(env, 'CMK_AUTH_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
+    },
+  ];
+}
+
+/** File paths only; the files are read and checked by readWorkerTls (config/worker-tls.config.ts) at start-up. */
+function tlsFiles(env: Env): { tls?: WorkerTlsFiles } {
+  const set = (name: string) => (env[name]?.trim() ? env[name]!.trim() : undefined);
+  const [certFile, keyFile, caFile, trustDomain] = ['CMK_WORKER_TLS_CERT', 'CMK_WORKER_TLS_KEY', 'CMK_WORKER_TLS_CLIENT_CA', 'CMK_WORKER_MTLS_TRUST_DOMAIN'].map(set);
+  if (!certFile && !keyFile) {
+    if (caFile) throw new WorkerConfigError('CMK_WORKER_TLS_CLIENT_CA', 'needs HTTPS: set CMK_WORKER_TLS_CERT and CMK_WORKER_TLS_KEY too');
+    if (trustDomain) throw new WorkerConfigError('CMK_WORKER_MTLS_TRUST_DOMAIN', 'needs mutual TLS: set CMK_WORKER_TLS_CERT, CMK_WORKER_TLS_KEY and CMK_WORKER_TLS_CLIENT_CA too');
+    return {};
+  }
+  if (!certFile) throw new WorkerConfigError('CMK_WORKER_TLS_CERT', 'is required when CMK_WORKER_TLS_KEY is set');
+  if (!keyFile) throw new WorkerConfigError('CMK_WORKER_TLS_KEY', 'is required when CMK_WORKER_TLS_CERT is set');
+  if (!caFile) {
+    if (trustDomain) throw new WorkerConfigError('CMK_WORKER_MTLS_TRUST_DOMAIN', 'needs CMK_WORKER_TLS_CLIENT_CA (the CA that issues workload certificates)');
+    return { tls: { certFile, keyFile } };
+  }
+  // Without a trust domain any SPIFFE ID the CA signs would do, including another deployment's.
+  if (!trustDomain) throw new WorkerConfigError('CMK_WORKER_MTLS_TRUST_DOMAIN', 'is required when CMK_WORKER_TLS_CLIENT_CA is set (the SPIFFE trust domain of workload certificates)');
+  if (!TRUST_DOMAIN.test(trustDomain)) throw new WorkerConfigError('CMK_WORKER_MTLS_TRUST_DOMAIN', `must be a SPIFFE trust domain: lower-case letters, digits, . - _ (got "${trustDomain}")`);
+  return { tls: { certFile, keyFile, clientAuth: { caFile, trustDomain } } };
+}
+
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const brokers = required(env, 'CMK_MESH_BROKERS').split(',').map((b) => b.trim()).filter(Boolean);
   for (const broker of brokers) if (!/^[^\s:]+:\d{1,5}$/.test(broker)) throw new WorkerConfigError('CMK_MESH_BROKERS', `has an entry that is not host:port ("${broker}")`);
@@ -92,16 +169,12 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     mesh: { brokers, topicPrefix: matching(env, 'CMK_MESH_TOPIC_PREFIX', /^[A-Za-z0-9._-]{0,100}$/, '', 'letters, digits, . _ -') },
     keyProvider,
     usageIntervalMs: int(env, 'CMK_WORKER_USAGE_INTERVAL_MS', 60_000, 100, 3_600_000),
+    statusIntervalMs: int(env, 'CMK_WORKER_STATUS_INTERVAL_MS', 10_000, 100, 600_000),
+    denialDetailLimit: int(env, 'CMK_WORKER_DENIAL_DETAIL_LIMIT', 100, 0, 10_000),
     l2CacheSize: int(env, 'CMK_WORKER_L2_CACHE_SIZE', 10_000, 1, 1_000_000),
     tenantKeyRegistrationTimeoutMs: int(env, 'CMK_WORKER_TENANT_KEY_TIMEOUT_MS', 10_000, 100, 120_000),
-    auth: {
-      issuer: required(env, 'CMK_AUTH_ISSUER'),
-      jwksUrl: httpUrl(env, 'CMK_AUTH_JWKS_URL'),
-      audience: env.CMK_WORKER_AUTH_AUDIENCE || 'openkcm-cmk-worker',
-      tenantClaim: matching(env, 'CMK_WORKER_TENANT_CLAIM', CLAIM, 'cmk_tenant', 'a claim name'),
-      systemClaim: matching(env, 'CMK_WORKER_SYSTEM_CLAIM', CLAIM, 'cmk_system', 'a claim name'),
-      clockToleranceSeconds: int(env, 'CMK_AUTH_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
-    },
+    auth: { issuers: trustedIssuers(env) },
+    ...tlsFiles(env),
     logLevel: logLevel as WorkerConfig['logLevel'],
   };
 }

@@ -42,8 +42,8 @@ export interface KeyServiceDeps {
   views: ViewChanges;
   /** How long a request waits for its new L2 key to come back registered. */
   registrationTimeoutMs: number;
-  /** Called once per request with its final decision (metrics, usage). */
-  onDecision(operation: AccessOperation, identity: WorkloadIdentity, decision: AccessDecision): void;
+  /** Called once per request with its final decision (metrics, usage, denial records); `keyLinkId` is the link the request named (unwrap). */
+  onDecision(operation: AccessOperation, identity: WorkloadIdentity, decision: AccessDecision, keyLinkId: string | undefined): void;
 }
 
 /**
@@ -112,7 +112,7 @@ export class KeyService {
       if (error instanceof RequestDenied && decision.allowed) decision = denial(error.reason);
       throw error;
     } finally {
-      this.deps.onDecision(operation, identity, decision);
+      this.deps.onDecision(operation, identity, decision, keyLinkId);
     }
   }
 

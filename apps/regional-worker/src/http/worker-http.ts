@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { AccessOperation } from '@cmk/orbital';
+import type { AccessOperation, WorkerAuthRefusal } from '@cmk/orbital';
 import type { KeyService, WorkloadIdentity } from '../crypto/key-service';
 import type { WorkerMetrics } from '../observability/worker-metrics';
 import { BadRequestError } from '../worker.errors';
 import { PROBLEM_BASE, toProblem, WorkerProblem } from './problem';
-import type { WorkloadAuthenticator } from './workload-auth';
+import { Unauthenticated, type WorkloadAuthenticator } from './workload-auth';
+import { createWorkerServer, presentedCertificate, WorkerTlsOptions } from './worker-tls';
 
 export interface WorkerHttpDeps {
   auth: WorkloadAuthenticator;
@@ -17,6 +18,10 @@ export interface WorkerHttpDeps {
   readiness(): { ready: boolean; details: Record<string, unknown> };
   /** Called once per authenticated data-key request with its final outcome. */
   onOutcome(identity: WorkloadIdentity, operation: AccessOperation, allowed: boolean): void;
+  /** Called once per data-key request refused before an identity was verified (recorded as an access denial). */
+  onUnauthenticated(operation: AccessOperation, refusal: WorkerAuthRefusal): void;
+  /** HTTPS (and optionally mutual TLS); plain HTTP without it. */
+  tls?: WorkerTlsOptions;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -52,7 +57,7 @@ export function createWorkerHttpServer(deps: WorkerHttpDeps): Server {
     }],
   };
 
-  return createServer((req, res) => {
+  return createWorkerServer((req, res) => {
     const incoming = req.headers['x-correlation-id'];
     const correlationId = typeof incoming === 'string' && SAFE_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Correlation-Id', correlationId);
@@ -65,7 +70,7 @@ export function createWorkerHttpServer(deps: WorkerHttpDeps): Server {
     const handle = async (): Promise<void> => {
       if (operation) {
         if (req.method !== 'POST') return problem(res, correlationId, 405, 'method-not-allowed', 'Use POST', { Allow: 'POST' });
-        identity = await deps.auth.authenticate(req.headers.authorization);
+        identity = await deps.auth.authenticate({ authorization: req.headers.authorization, certificate: presentedCertificate(req.socket) });
         const body = await readJson(req);
         try {
           const result = await operation[1](identity, body);
@@ -86,6 +91,7 @@ export function createWorkerHttpServer(deps: WorkerHttpDeps): Server {
       return problem(res, correlationId, 404, 'not-found', 'No such resource');
     };
     handle().catch((error: unknown) => {
+      if (operation && error instanceof Unauthenticated) deps.onUnauthenticated(operation[0], error.code);
       const mapped = toProblem(error);
       const context = { correlationId, path, status: mapped.problem.status, reason: mapped.problem.reason, subject: identity?.subject, tenantId: identity?.tenantId, systemId: identity?.systemId };
       if (mapped.fault) deps.log.error({ ...context, err: describeError(error) }, 'request failed');
@@ -95,7 +101,7 @@ export function createWorkerHttpServer(deps: WorkerHttpDeps): Server {
     }).finally(() => {
       if (identity && res.statusCode < 400) deps.log.debug({ correlationId, path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, subject: identity.subject, tenantId: identity.tenantId, systemId: identity.systemId }, 'http');
     });
-  });
+  }, deps.tls);
 }
 
 /** Serialises the response, then zeroises the plaintext buffer (the JSON string itself cannot be wiped). */

@@ -6,6 +6,8 @@ export interface OutboxOptions {
   maxBackoffMs?: number;
   /** Messages held at most while the mesh is down; the oldest are dropped (and logged) beyond. Default 10 000. */
   capacity?: number;
+  /** Called with each message dropped for capacity (so a lane can count what it lost). */
+  onDropped?: (message: MeshMessage) => void;
 }
 
 /**
@@ -18,6 +20,7 @@ export class Outbox {
   private pumping: Promise<void> | null = null;
   private closed = false;
   private wakeSleeper: (() => void) | null = null;
+  private inFlight = 0;
 
   constructor(
     private readonly mesh: Mesh,
@@ -34,9 +37,12 @@ export class Outbox {
   push(message: MeshMessage): void {
     if (this.closed) return;
     const capacity = this.options.capacity ?? 10_000;
-    if (this.queue.length >= capacity) {
-      this.queue.shift();
+    // The oldest message not in flight: one being published may still land, and the pump removes the batch it
+    // sent by count, so dropping from inside it would lose a later message instead.
+    if (this.queue.length >= capacity && this.inFlight < this.queue.length) {
+      const [dropped] = this.queue.splice(this.inFlight, 1);
       this.log.error({ topic: this.topic, capacity }, 'outbox full: dropped its oldest message');
+      this.options.onDropped?.(dropped);
     }
     this.queue.push(message);
     this.pumping ??= this.pump().finally(() => (this.pumping = null));
@@ -56,12 +62,15 @@ export class Outbox {
     let backoff = 100;
     while (this.queue.length > 0 && !this.closed) {
       const batch = this.queue.slice(0, 100);
+      this.inFlight = batch.length;
       try {
         await this.mesh.publish(this.topic, batch);
+        this.inFlight = 0;
         this.queue.splice(0, batch.length);
         this.onPublished(batch.length);
         backoff = 100;
       } catch (error) {
+        this.inFlight = 0;
         if (this.closed) return;
         this.log.warn({ topic: this.topic, pending: this.queue.length, err: (error as Error).message }, 'publish failed; retrying');
         await new Promise<void>((resolve) => {

@@ -9,6 +9,8 @@ export interface WorkerTopics {
   acks: string;
   usage: string;
   tenantKeys: string;
+  workerStatus: string;
+  accessDecisions: string;
 }
 
 export function workerTopics(region: string, prefix = ''): WorkerTopics {
@@ -20,5 +22,7 @@ export function workerTopics(region: string, prefix = ''): WorkerTopics {
     acks: prefix + OrbitalTopics.acks,
     usage: prefix + OrbitalTopics.usage,
     tenantKeys: prefix + OrbitalTopics.tenantKeys,
+    workerStatus: prefix + OrbitalTopics.workerStatus,
+    accessDecisions: prefix + OrbitalTopics.accessDecisions,
   };
 }

@@ -20,6 +20,10 @@ export const Categories = {
   tenantKey: 'tenantkey',
   /** Signed Merkle checkpoints of the audit log (one stream, written by the sealer). */
   auditCheckpoint: 'auditcheckpoint',
+  /** What one regional worker enforces (policy versions, liveness), recorded by the mesh bridge on change. */
+  worker: 'worker',
+  /** Requests regional workers refused, per UTC day and tenant: `workerdenied-<yyyymmdd>[-<tenantId>]`. */
+  workerDenied: 'workerdenied',
 } as const;
 export type Category = (typeof Categories)[keyof typeof Categories];
 
@@ -52,3 +56,5 @@ export const usageStream = (workerId: string) => streamName(Categories.usage, wo
 export const killSwitchStream = (killSwitchId: string) => streamName(Categories.killSwitch, killSwitchId);
 /** The L2 key registry of one key link: TenantKeyGenerated and TenantKeyRewrapped (written by the mesh bridge). */
 export const tenantKeyStream = (keyLinkId: string) => streamName(Categories.tenantKey, keyLinkId);
+/** Policy versions enforced by one regional worker, and its liveness (written by the mesh bridge). */
+export const workerStream = (workerId: string) => streamName(Categories.worker, workerId);
