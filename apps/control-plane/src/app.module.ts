@@ -9,7 +9,7 @@ import { ProblemFilter } from './http/problem.filter';
 import { correlationMiddleware } from './http/correlation.middleware';
 import { IDEMPOTENCY_STORE, IdempotencyInterceptor } from './http/idempotency/idempotency.interceptor';
 import { MetricsInterceptor } from './http/metrics.interceptor';
-import { DENIED_ATTEMPTS, DeniedAttemptsRecorder } from './http/denied-attempts/denied-attempts.recorder';
+import { DEFAULT_DENIED_ATTEMPTS, DENIED_ATTEMPTS, DeniedAttemptsRecorder } from './http/denied-attempts/denied-attempts.recorder';
 import { logger } from './infrastructure/logger';
 import { Infrastructure } from './infrastructure/infrastructure';
 import { METRICS } from './infrastructure/metrics';
@@ -47,7 +47,7 @@ export class AppModule implements NestModule {
         { provide: IDEMPOTENCY_STORE, useValue: infra.idempotency },
         { provide: METRICS, useValue: infra.metrics.registry },
         { provide: 'HTTP_METRICS', useValue: infra.metrics },
-        { provide: DENIED_ATTEMPTS, useFactory: () => new DeniedAttemptsRecorder(infra.store, infra.metrics, logger) },
+        { provide: DENIED_ATTEMPTS, useFactory: () => new DeniedAttemptsRecorder(infra.store, infra.metrics, logger, { ...DEFAULT_DENIED_ATTEMPTS, rateLimit: infra.config.deniedAttempts }) },
         ...(infra.embedded ? [{ provide: EMBEDDED_MESH, useValue: infra.embedded }] : []),
         { provide: KEY_PROVIDERS, useValue: infra.keyProviders },
         { provide: DB_POOL, useValue: infra.pool },

@@ -52,6 +52,10 @@ export interface AppConfig {
     /** Where the checkpoint signing key (Ed25519) lives. */
     signer: { kind: 'memory' } | { kind: 'file'; path: string } | { kind: 'pkcs11'; settings: Record<string, unknown> };
   };
+  /** CMK_REGIONS: the regions the mesh bridge serves (its own CMK_REGIONS), for "who could decrypt"; [] when unset. */
+  regions: string[];
+  /** How many refused requests per source are recorded one by one before they are only counted (denied-attempts audit). */
+  deniedAttempts: RateLimitSettings;
   approvals: {
     /** Expire overdue requests and run those whose quorum was reached; 0 turns the sweep off (reads still expire). */
     sweepIntervalMs: number;
@@ -71,6 +75,7 @@ import { EventStoreDbConfigError, parseEventStoreDbConnection } from '@cmk/event
 import { IssuerConfigError, parseTrustedIssuers, TrustedIssuerConfig } from '@cmk/auth';
 import { secretRefProblem, SinkConfig, sinkConfigsFromEnv } from '@cmk/audit';
 import { KeyProviderSettings, KeyProviderSettingsError, parseKeyProviderSettings } from '../key-links/providers/key-provider-settings';
+import { DEFAULT_RATE_LIMIT, type RateLimitSettings } from '../http/denied-attempts/denied-attempts.rate-limiter';
 
 export class ConfigError extends Error {
   constructor(readonly setting: string, problem: string) {
@@ -247,5 +252,30 @@ export function loadConfig(env: Env = process.env): AppConfig {
       signer: auditSigner(env, env.CMK_DATA_DIR ?? '.data/cmk'),
     },
     approvals: approvals(env),
+    deniedAttempts: deniedAttempts(env),
+    regions: regions(env),
+  };
+}
+
+/** Same rule as the mesh bridge's CMK_REGIONS, so one value serves both. */
+function regions(env: Env): string[] {
+  const list = (env.CMK_REGIONS ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+  for (const region of list) {
+    if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(region) || region.length > 64) throw new ConfigError('CMK_REGIONS', `has an entry that is not a region name like eu-central-1 ("${region}")`);
+  }
+  if (new Set(list).size !== list.length) throw new ConfigError('CMK_REGIONS', 'lists a region twice');
+  return list;
+}
+
+/**
+ * The denied-attempts audit's token bucket per (source, status): CMK_DENIED_ATTEMPTS_PER_WINDOW refusals recorded
+ * one by one per CMK_DENIED_ATTEMPTS_WINDOW_MS, the rest summarised; CMK_DENIED_ATTEMPTS_MAX_SOURCES sources
+ * remembered at once. The bounds keep a typo from turning the audit into a flood or into silence.
+ */
+function deniedAttempts(env: Env): RateLimitSettings {
+  return {
+    perWindow: int(env, 'CMK_DENIED_ATTEMPTS_PER_WINDOW', DEFAULT_RATE_LIMIT.perWindow, 1, 10_000),
+    windowMs: int(env, 'CMK_DENIED_ATTEMPTS_WINDOW_MS', DEFAULT_RATE_LIMIT.windowMs, 1_000, 86_400_000),
+    maxSources: int(env, 'CMK_DENIED_ATTEMPTS_MAX_SOURCES', DEFAULT_RATE_LIMIT.maxSources, 100, 1_000_000),
   };
 }
