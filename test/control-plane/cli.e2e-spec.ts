@@ -94,6 +94,7 @@ describe('cmk CLI against the running control plane', () => {
     writeFileSync(file, 'keyStrength: [unclosed\n');
     expect((await cmk('policies', 'simulate', '--file', file)).stderr).toContain('is not valid YAML');
     const report = await cmk('compliance');
-    expect(report).toMatchObject({ code: 0, json: { workerDrift: { reported: false } } });
+    // No worker runs in this file: drift is reported, over no worker.
+    expect(report).toMatchObject({ code: 0, json: { workerDrift: { reported: true, workers: 0, inSync: 0, details: [] } } });
   });
 });

@@ -32,6 +32,7 @@ import { RotateTenantKeyController } from './key-links/rotate-tenant-key/rotate-
 import { RotateTenantKeyHandler } from './key-links/rotate-tenant-key/rotate-tenant-key.handler';
 import { KeyRotationController } from './key-links/rotation-scheduler/key-rotation.http.controller';
 import { AuditKeysController, AuditProofsController } from './audit/sealer/audit-proofs.http.controller';
+import { ExportEvidenceController } from './audit/evidence/export-evidence.http.controller';
 import { SiemController } from './audit/siem/siem.http.controller';
 import { RevocationReceiptController } from './key-links/revocation-receipt/revocation-receipt.http.controller';
 import { RegisterSystemController } from './systems/register-system/register-system.http.controller';
@@ -55,6 +56,7 @@ import { ComplianceController } from './compliance/compliance.http.controller';
 import { KillSwitchController } from './kill-switch/kill-switch.http.controller';
 import { QueryUsageController } from './usage/query-usage/query-usage.http.controller';
 import { QueryAuditEventsController } from './audit/query-audit-events/query-audit-events.http.controller';
+import { TimeTravelController } from './audit/time-travel/time-travel.http.controller';
 import { ProjectionsController } from './admin/projections.http.controller';
 import { HealthController } from './health/health.http.controller';
 import { EmbeddedMeshController } from './embedded/workload-token.http.controller';
@@ -69,7 +71,7 @@ export const Controllers = [
   RegisterSystemController, DeregisterSystemController, RebindSystemController, QuerySystemsController,
   DefinePolicyController, RevisePolicyController, AssignPolicyController, PolicySchemaController, QueryPoliciesController, SimulatePolicyController,
   ApprovalsController,
-  QueryAuditEventsController, AuditProofsController, AuditKeysController, SiemController, QueryUsageController, KillSwitchController, ComplianceController,
+  QueryAuditEventsController, TimeTravelController, AuditProofsController, AuditKeysController, ExportEvidenceController, SiemController, QueryUsageController, KillSwitchController, ComplianceController,
 ];
 export const AdminModuleControllers = [ProjectionsController, HealthController, MetricsController, EmbeddedMeshController];
 

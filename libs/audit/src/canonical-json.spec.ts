@@ -140,6 +140,68 @@ describe('canonicalize (RFC 8785)', () => {
     );
   });
 
+  describe('the quick path (sorted in place, cached member names) against a plain reference', () => {
+    // JSON.stringify for leaves, Array.prototype.sort for member order: RFC 8785 for well-formed values, written
+    // the obvious way. Names and strings come from all of UTF-16 (lone surrogates included, which both refuse).
+    const reference = (v: unknown): string => {
+      if (typeof v === 'string' && /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(v)) throw new CanonicalJsonError('lone surrogate', '$');
+      if (v === null || typeof v !== 'object') return JSON.stringify(v);
+      if (Array.isArray(v)) return `[${v.map(reference).join(',')}]`;
+      const keys = Object.keys(v).sort();
+      return `{${keys.map((k) => `${reference(k)}:${reference((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    };
+    const same = (value: unknown) => {
+      let expected: string | Error;
+      try {
+        expected = reference(value);
+      } catch (e) {
+        expected = e as Error;
+      }
+      if (expected instanceof Error) {
+        expect(() => canonicalize(value)).toThrow(CanonicalJsonError);
+      } else {
+        expect(canonicalize(value)).toBe(expected);
+        // Again, now with every member name cached.
+        expect(canonicalize(value)).toBe(expected);
+      }
+    };
+    const name = fc.oneof(fc.string({ unit: 'binary', maxLength: 6 }), fc.constantFrom('a', 'b', 'aa', 'B', '1', '10', '9', '__proto__', 'toString', 'é', '\u{1f600}', '\ufb33'));
+    const leaf = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.boolean(), fc.constant(null));
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, leaf, tie('array'), tie('object'), tie('wide')),
+      array: fc.array(tie('value'), { maxLength: 5 }),
+      object: fc.dictionary(name, tie('value'), { maxKeys: 8 }),
+      // More members than the insertion sort takes: the built-in sort's branch.
+      wide: fc.dictionary(fc.string({ unit: 'grapheme-ascii', maxLength: 4 }), leaf, { minKeys: 25, maxKeys: 40 }),
+    }));
+
+    it('equals the reference on random JSON values of all of UTF-16, narrow and wide objects', () => {
+      fc.assert(fc.property(json.value, same), { numRuns: 500 });
+    });
+
+    it('equals the reference whatever order the members were inserted in (sorted, reversed, shuffled)', () => {
+      fc.assert(
+        fc.property(fc.uniqueArray(name, { minLength: 1, maxLength: 30 }), fc.func(fc.integer()), (names, rank) => {
+          const sorted = [...names].sort();
+          for (const order of [sorted, [...sorted].reverse(), [...names].sort((a, b) => rank(a) - rank(b))]) {
+            const value: Record<string, unknown> = {};
+            for (const [i, n] of order.entries()) Object.defineProperty(value, n, { value: i, enumerable: true, writable: true, configurable: true });
+            same(value);
+          }
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('stays right once the member-name cache is full (more distinct names than it keeps)', () => {
+      for (let batch = 0; batch < 12; batch++) {
+        const value = Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`k${batch}-${i}`, i]));
+        same(value);
+      }
+      same({ 'k0-1': 'cached', fresh: 'not cached', '\u0007': 'escaped name' });
+    });
+  });
+
   it('refuses cycles but accepts the same object twice', () => {
     const shared = { x: 1 };
     expect(canonicalize({ a: shared, b: shared })).toBe('{"a":{"x":1},"b":{"x":1}}');

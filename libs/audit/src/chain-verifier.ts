@@ -134,6 +134,14 @@ export class ChainWalker {
     return this.settle(finding);
   }
 
+  /**
+   * True while a problem waits for the rest of the log to be classified: a caller that found something else wrong
+   * keeps pushing only as long as this holds, since that problem may lie before its own.
+   */
+  get hasPendingProblem(): boolean {
+    return this.pending !== undefined && this.finding === undefined;
+  }
+
   finish(): ChainReport {
     if (!this.finding && this.pending) this.settle(this.pending);
     const counts = { eventsRead: this.eventsRead, eventsVerified: this.eventsVerified, streams: this.heads.size };

@@ -8,3 +8,4 @@ export * from './audit-leaf';
 export * from './checkpoint-signer';
 export * from './sinks';
 export * from './chain-verifier';
+export * from './evidence';

@@ -2,6 +2,10 @@ import { Command } from 'commander';
 import type { CliIo } from '../http-client';
 import { contextOf, Ctx, int, isoTime, listAll } from './context';
 import { addAuditProofCommands } from './audit-proofs';
+import { addWhoCouldDecryptCommand } from './time-travel';
+import { isStoreVerification, runVerifyStore, withVerifyStoreOptions } from './audit-verify-store';
+import { runVerifyBundle } from './audit-verify-bundle';
+import { addAuditEvidenceCommand } from './audit-evidence';
 
 interface AuditEvent {
   position: string;
@@ -17,6 +21,11 @@ const COLUMNS = ['position', 'recordedAt', 'type', 'stream', 'actor'];
 export function auditCommand(io: CliIo, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Command {
   const c = new Command('audit').description('the audit log: every governance event, with who did it');
   addAuditProofCommands(c, io);
+  addWhoCouldDecryptCommand(c, io);
+  withVerifyStoreOptions(c.command('verify').description('verify the audit log offline, without the service: a live store (--database-url, --data-dir) or an evidence bundle (--bundle)'))
+    .option('--bundle <dir>', 'verify an evidence bundle written by `cmk audit evidence` (files only: no service, no database)')
+    .action(async (o, cmd) => (o.bundle !== undefined && !isStoreVerification(o) ? runVerifyBundle(o, io, Boolean(cmd.optsWithGlobals().json)) : runVerifyStore(o, io, Boolean(cmd.optsWithGlobals().json))));
+  addAuditEvidenceCommand(c, io);
   c.command('events')
     .option('--tenant <tenantId>')
     .option('--stream <name>')

@@ -93,7 +93,7 @@ export function policiesCommand(io: CliIo): Command {
 
 export function complianceCommand(io: CliIo): Command {
   return new Command('compliance')
-    .description('key links violating the policies in force, and keys due for rotation')
+    .description('key links violating the policies in force, keys due for rotation, and workers not on the policy versions in force')
     .option('--tenant <tenantId>')
     .action(async (o, cmd) => {
       const ctx = contextOf(cmd, io);
@@ -101,6 +101,15 @@ export function complianceCommand(io: CliIo): Command {
       ctx.out.table(report.violations, ['keyLinkId', 'tenantId', 'rule', 'message'], report);
       if (ctx.out.json) return;
       for (const r of [...report.rotation.overdue, ...report.rotation.warning]) ctx.out.line(`rotation ${r.state}: ${r.keyLinkId} (tenant ${r.tenantId}) is ${r.ageDays} days old, maximum ${r.maxAgeDays}`);
-      ctx.out.line(`${report.violations.length} violations, ${report.rotation.overdue.length} overdue, ${report.rotation.warning.length} in the warning window (${report.keyLinksEvaluated} key links)`);
+      const ref = (p: { policyId: string; version: number }) => `${p.policyId} v${p.version}`;
+      for (const w of report.workerDrift.details as { workerId: string; region: string; liveness: string; inSync: boolean; missing: { policyId: string; version: number }[]; outdated: { policyId: string; version: number }[] }[]) {
+        if (w.inSync) continue;
+        const lacks = [...w.missing.map((p) => `missing ${ref(p)}`), ...w.outdated.map((p) => `still on ${ref(p)}`)].join(', ');
+        ctx.out.line(`worker drift: ${w.workerId} (${w.region}) is ${w.liveness}${lacks ? `: ${lacks}` : ''}`);
+      }
+      ctx.out.line(
+        `${report.violations.length} violations, ${report.rotation.overdue.length} overdue, ${report.rotation.warning.length} in the warning window (${report.keyLinksEvaluated} key links); ` +
+          `${report.workerDrift.inSync} of ${report.workerDrift.workers} workers on the policy versions in force`,
+      );
     });
 }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { CliIo } from '../http-client';
 import { UsageError } from '../errors';
 import { collect, contextOf, isoTime, listAll } from './context';
+import { addTenantAsOfCommand } from './time-travel';
 
 function contact(spec: string) {
   const m = /^\s*(.+?)\s*<([^>]+)>\s*$/.exec(spec);
@@ -11,6 +12,7 @@ function contact(spec: string) {
 
 export function tenantsCommand(io: CliIo): Command {
   const c = new Command('tenants').description('tenant registry');
+  addTenantAsOfCommand(c, io);
   c.command('list')
     .option('--status <status>')
     .option('--jurisdiction <code>')

@@ -1,0 +1,3 @@
+export * from './store-log-verifier';
+export * from './postgres-store-reader';
+export * from './verify-store';
