@@ -314,35 +314,30 @@ export class MeshBridge {
     this.metrics.publishedMessages.inc({ kind }, messages.length);
   }
 
+  /** Metadata of what the bridge records on a worker's behalf (acks, usage, L2 keys, status, denials). */
+  private readonly workerMetadata = (actor: string, occurredAt: string, commandId: string): Record<string, unknown> => ({
+    actor: { subject: actor, roles: ['regional-worker'] },
+    commandId,
+    correlationId: commandId,
+    causationId: commandId,
+    occurredAt,
+    schemaVersion: 1,
+    recordedBy: `${this.options.consumerName}#${this.epoch}`,
+  });
+
   private async startFeedback(): Promise<void> {
     const feedback = new FeedbackRecorder(
       this.deps.store,
       this.logger,
       this.stopping.signal,
-      (actor, occurredAt, commandId) => ({
-        actor: { subject: actor, roles: ['regional-worker'] },
-        commandId,
-        correlationId: commandId,
-        causationId: commandId,
-        occurredAt,
-        schemaVersion: 1,
-        recordedBy: `${this.options.consumerName}#${this.epoch}`,
-      }),
+      this.workerMetadata,
       (kind, outcome) => this.metrics.feedback.inc({ kind, outcome }),
     );
     const workerStatus = new WorkerStatusRecorder(
       this.deps.store,
       this.logger,
       this.stopping.signal,
-      (actor, occurredAt, commandId) => ({
-        actor: { subject: actor, roles: ['regional-worker'] },
-        commandId,
-        correlationId: commandId,
-        causationId: commandId,
-        occurredAt,
-        schemaVersion: 1,
-        recordedBy: `${this.options.consumerName}#${this.epoch}`,
-      }),
+      this.workerMetadata,
       (outcome) => this.metrics.feedback.inc({ kind: 'worker-status', outcome }),
       { silentAfterIntervals: this.options.workerSilenceIntervals, minSilenceMs: this.options.workerSilenceMinMs },
     );
@@ -361,15 +356,7 @@ export class MeshBridge {
       this.deps.store,
       this.logger,
       this.stopping.signal,
-      (actor, occurredAt, commandId) => ({
-        actor: { subject: actor, roles: ['regional-worker'] },
-        commandId,
-        correlationId: commandId,
-        causationId: commandId,
-        occurredAt,
-        schemaVersion: 1,
-        recordedBy: `${this.options.consumerName}#${this.epoch}`,
-      }),
+      this.workerMetadata,
       (outcome) => this.metrics.feedback.inc({ kind: 'access-denials', outcome }),
     );
     const group = (name: string) => `${this.options.topicPrefix}${this.options.consumerName}-${name}`;

@@ -9,7 +9,7 @@ import {
   selectEvidence,
 } from '@cmk/audit';
 import type { EventStore, RecordedEvent } from '@cmk/event-store';
-import type { AuditLeaves } from '../sealer/audit-leaves';
+import { type AuditLeaves, checkpointOfRow } from '../sealer/audit-leaves';
 import type { AuditSealer } from '../sealer/audit-sealer';
 
 export interface EvidenceRequest {
@@ -117,13 +117,6 @@ export class EvidenceExport {
         ORDER BY tree_size DESC LIMIT $3`,
       [window.from.toISOString(), window.to.toISOString(), MAX_CHECKPOINTS],
     );
-    return rows.reverse().map((r) => ({
-      treeSize: Number(r.tree_size),
-      rootHash: String(r.root_hash),
-      time: new Date(r.signed_at as string).toISOString(),
-      keyId: String(r.key_id),
-      signature: String(r.signature),
-      lastPosition: String(r.last_position),
-    }));
+    return rows.reverse().map(checkpointOfRow);
   }
 }

@@ -66,17 +66,22 @@ export class AuditLeaves {
        ${atMostSize === undefined ? '' : 'WHERE tree_size <= $2'} ORDER BY tree_size DESC LIMIT $1`,
       atMostSize === undefined ? [limit] : [limit, atMostSize],
     );
-    return rows.map((r) => ({
-      treeSize: Number(r.tree_size),
-      rootHash: String(r.root_hash),
-      time: new Date(r.signed_at as string).toISOString(),
-      keyId: String(r.key_id),
-      signature: String(r.signature),
-      lastPosition: String(r.last_position),
-    }));
+    return rows.map(checkpointOfRow);
   }
 
   async checkpoint(treeSize: number): Promise<SignedCheckpointRow | undefined> {
     return (await this.checkpoints(1, treeSize)).find((c) => c.treeSize === treeSize);
   }
+}
+
+/** A row of the audit_checkpoints read model (tree_size, root_hash, signed_at, key_id, signature, last_position). */
+export function checkpointOfRow(r: Record<string, unknown>): SignedCheckpointRow {
+  return {
+    treeSize: Number(r.tree_size),
+    rootHash: String(r.root_hash),
+    time: new Date(r.signed_at as string).toISOString(),
+    keyId: String(r.key_id),
+    signature: String(r.signature),
+    lastPosition: String(r.last_position),
+  };
 }
