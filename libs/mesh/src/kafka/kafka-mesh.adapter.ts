@@ -127,8 +127,11 @@ export class KafkaMesh implements Mesh {
     });
     const subscription = new KafkaSubscription(consumer, () => this.subscriptions.delete(subscription));
     this.subscriptions.add(subscription);
+    // When connecting or subscribing fails first, the wait for the join is abandoned: left alone, its timer would
+    // reject it later with nobody listening (an unhandled rejection in whatever runs then).
+    const abandon = new AbortController();
     try {
-      const joined = joinedGroup(consumer, Math.max(0, deadline - Date.now()), (assignment) => {
+      const joined = joinedGroup(consumer, Math.max(0, deadline - Date.now()), abandon.signal, (assignment) => {
         // Partitions with no committed position start where their end was before we joined, so nothing
         // published after subscribe() resolves can be skipped (kafkajs would take the end at first fetch).
         for (const [topic, partitions] of Object.entries(assignment)) {
@@ -148,6 +151,7 @@ export class KafkaMesh implements Mesh {
       await joined;
       return subscription;
     } catch (error) {
+      abandon.abort();
       await subscription.stop().catch(() => undefined);
       throw error;
     }
@@ -290,6 +294,7 @@ class KafkaSubscription implements MeshSubscription {
 function joinedGroup(
   consumer: Consumer,
   timeoutMs: number,
+  abandoned: AbortSignal,
   onFirstJoin: (assignment: Record<string, number[]>) => void,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -300,9 +305,13 @@ function joinedGroup(
       clearTimeout(timer);
       removeJoin();
       removeCrash();
+      abandoned.removeEventListener('abort', onAbandoned);
       if (error) reject(error);
       else resolve();
     };
+    // Settles quietly: the caller has already failed for another reason and no longer waits.
+    const onAbandoned = () => finish();
+    abandoned.addEventListener('abort', onAbandoned, { once: true });
     const timer = setTimeout(() => finish(new Error(`mesh subscription did not join its group within ${timeoutMs} ms`)), timeoutMs);
     const removeJoin = consumer.on(consumer.events.GROUP_JOIN, (event) => {
       if (done) return;
