@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 
-const SCRIPT = join(__dirname, '../../deploy/local/softhsm.sh');
+// From test/support under ts-jest, or from dist/test/support when a benchmark runs the compiled copy.
+const SCRIPT = [join(__dirname, '../../deploy/local/softhsm.sh'), join(__dirname, '../../../deploy/local/softhsm.sh')].find((p) => existsSync(p)) ?? join(__dirname, '../../deploy/local/softhsm.sh');
 
 /** The variables `deploy/local/softhsm.sh init` prints, ready to merge into `process.env`. */
 export interface SoftHsmEnv {

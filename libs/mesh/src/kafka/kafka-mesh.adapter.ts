@@ -75,6 +75,13 @@ export class KafkaMesh implements Mesh {
     if (messages.length === 0) return;
     const records = messages.map((m) => ({ key: m.key, value: m.value, headers: { ...(m.headers ?? {}) } }));
     const deadline = Date.now() + this.options.publishTimeoutMs;
+    // One fan-out (a global policy revision: a view per tenant) can exceed what the broker takes in one partition
+    // batch; it goes out in requests of bounded size, each acknowledged before the next, so order holds and a
+    // retry re-sends only the request that failed.
+    for (const chunk of boundedChunks(records, this.options.maxRequestBytes)) await this.send(topic, chunk, deadline);
+  }
+
+  private async send(topic: string, records: { key: string; value: Buffer | string; headers: Record<string, string> }[], deadline: number): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         const producer = await this.connectedProducer();
@@ -327,6 +334,33 @@ function joinedGroup(
     });
   });
 }
+
+/** Splits records into runs whose estimated request size stays under `maxBytes` (a larger record goes alone). */
+export function boundedChunks<R extends { key: string; value: Buffer | string; headers: Record<string, string> }>(records: R[], maxBytes: number): R[][] {
+  const sizeOf = (r: R) => {
+    let size = RECORD_OVERHEAD_BYTES + Buffer.byteLength(r.key) + (typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.length);
+    for (const [name, value] of Object.entries(r.headers)) size += Buffer.byteLength(name) + Buffer.byteLength(value);
+    return size;
+  };
+  const chunks: R[][] = [];
+  let current: R[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = sizeOf(record);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(record);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/** Kafka's record framing (varint lengths, offsets, timestamps, attributes), generously. */
+const RECORD_OVERHEAD_BYTES = 64;
 
 function toReceived(topic: string, partition: number, message: KafkaMessage): ReceivedMessage {
   return {

@@ -26,6 +26,28 @@ describe('KafkaMesh', () => {
     expect(() => new KafkaMesh({ brokers: ['localhost:9092'], publishTimeoutMs: 0 })).toThrow('"publishTimeoutMs"');
   });
 
+  it('publishes a fan-out larger than the broker takes in one partition batch (message.max.bytes 1 MiB), in order', async () => {
+    const mesh = new KafkaMesh({ brokers, clientId: 'mesh-fan-out', logger: quiet });
+    const name = `mesh-fan-out-${Date.now()}`;
+    try {
+      await mesh.ensureTopics([{ name, partitions: 1 }]);
+      // 3,000 records of 1 KiB on one partition: about 3 MiB, three times what one request may carry.
+      const messages = Array.from({ length: 3_000 }, (_, i) => ({ key: `t${i % 7}`, value: `${i}:`.padEnd(1024, 'x') }));
+      const seen: number[] = [];
+      const all = new Promise<void>((resolve) => {
+        void mesh.subscribe(name, { groupId: `${name}-g`, fromBeginning: true }, async (m) => {
+          seen.push(Number(m.value.toString().split(':')[0]));
+          if (seen.length === messages.length) resolve();
+        });
+      });
+      await mesh.publish(name, messages);
+      await all;
+      expect(seen).toEqual(messages.map((_, i) => i));
+    } finally {
+      await mesh.close();
+    }
+  }, 60_000);
+
   it('creates compacted topics with cleanup.policy=compact and the asked retention', async () => {
     const mesh = new KafkaMesh({ brokers, logger: quiet });
     const { Kafka } = await import('kafkajs');

@@ -28,6 +28,12 @@ export interface KafkaMeshOptions {
   rebalanceTimeoutMs?: number;
   /** How long subscribe waits to join its group. Default 30 s. */
   subscribeTimeoutMs?: number;
+  /**
+   * Largest produce request publish sends, in bytes of keys, values and headers (plus a per-record allowance): a
+   * larger publish goes out as several requests, in order. Must stay under the broker's `message.max.bytes`
+   * (1 MiB by default), which a whole partition batch may not exceed. Default 512 KiB.
+   */
+  maxRequestBytes?: number;
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
   /** Default: warnings and errors on the console. */
@@ -55,6 +61,7 @@ export function resolveKafkaMeshOptions(options: KafkaMeshOptions): ResolvedKafk
     sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
     rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 3_000,
     subscribeTimeoutMs: options.subscribeTimeoutMs ?? 30_000,
+    maxRequestBytes: options.maxRequestBytes ?? 512 * 1024,
     connectionTimeoutMs: options.connectionTimeoutMs ?? 3_000,
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     logger: options.logger,
@@ -66,6 +73,7 @@ export function resolveKafkaMeshOptions(options: KafkaMeshOptions): ResolvedKafk
     'sessionTimeoutMs',
     'rebalanceTimeoutMs',
     'subscribeTimeoutMs',
+    'maxRequestBytes',
     'connectionTimeoutMs',
     'requestTimeoutMs',
   ] as const) {
