@@ -190,6 +190,48 @@ async function main(): Promise<void> {
         if (decision.allowed || decision.reason !== 'key-link-revoked') throw new Error(`worker ${w.workerId}: revoked link ${tenants[i].keyLinkId} gives ${JSON.stringify(decision)}`);
       }
     }
+    // A global policy change reaching every region: a policy in force for every tenant, then its revision. Appended
+    // directly (the four-eyes approval in front of it is not what is measured): from the append of version 2 until
+    // every worker's view of every tenant it serves names version 2, and until GET /v1/compliance shows every worker
+    // reporting it (status report, bridge record, projection).
+    const policyId = randomUUID();
+    const policyMeta = { actor: { subject: 'bench-policy', roles: ['security-officer'] }, schemaVersion: 1 };
+    await store.append(`policy-${policyId}`, [{ type: 'PolicyDefined', data: { policyId, name: 'bench-rotation', version: 1, document: { rotation: { maxAgeDays: 3650 } } }, metadata: policyMeta }], { expectedRevision: 'no_stream' });
+    await store.append('policyscope-global', [{ type: 'PolicyAssigned', data: { scope: 'global', policyId, version: 'latest' }, metadata: policyMeta }], { expectedRevision: 'any' });
+    const enforcing = (version: number) => workers.every((w) => {
+      const held = w.store.enforcedPolicies().filter((p) => p.policyId === policyId);
+      return held.length === 1 && held[0].version === version && held[0].tenants === w.store.servedTenants;
+    });
+    const waitFor = async (what: string, check: () => boolean | Promise<boolean>, pauseMs: number) => {
+      const deadline = performance.now() + 120_000;
+      let nextNote = performance.now() + 10_000;
+      while (!(await check())) {
+        if (performance.now() > deadline) throw new Error(`policy propagation: ${what} not reached in 120 s`);
+        if (performance.now() > nextNote) {
+          nextNote += 10_000;
+          const w = workers[0];
+          console.error(`still waiting for ${what}: ${w.workerId} serves ${w.store.servedTenants}, enforces ${JSON.stringify(w.store.enforcedPolicies())}; bridge ${JSON.stringify(bridge.health())}`);
+        }
+        await sleep(pauseMs);
+      }
+    };
+    await waitFor('every worker enforcing v1', () => enforcing(1), 20);
+    const officer = await cp.token(['security-officer']);
+    const driftInSync = async () => {
+      const body = (await (await fetch(`${cp.url}/v1/compliance`, { headers: { authorization: `Bearer ${officer}` } })).json()) as { workerDrift: { inSync: number; workers: number } };
+      return body.workerDrift.inSync === REGIONS.length && body.workerDrift.workers === REGIONS.length;
+    };
+    await waitFor('compliance in sync at v1', driftInSync, 100);
+    const revisedAt = performance.now();
+    await store.append(`policy-${policyId}`, [{ type: 'PolicyRevised', data: { policyId, version: 2, document: { rotation: { maxAgeDays: 3000 } } }, metadata: policyMeta }], { expectedRevision: 0 });
+    await waitFor('every worker enforcing v2', () => enforcing(2), 5);
+    const policyViewsMs = performance.now() - revisedAt;
+    const complianceStarted = performance.now();
+    await driftInSync();
+    const complianceCallMs = performance.now() - complianceStarted;
+    await waitFor('compliance in sync at v2', driftInSync, 20);
+    const policyReportedMs = performance.now() - revisedAt;
+
     fromResponse.sort((a, b) => a - b);
     fromRequest.sort((a, b) => a - b);
     toBridgeAck.sort((a, b) => a - b);
@@ -206,6 +248,8 @@ async function main(): Promise<void> {
       [`${REGIONS.length} workers started together to all ready`, `${fmt(allReadyMs)} ms`],
       [`one fresh worker, bootstrap from the state topic to ready (target <= 3,000 ms)`, `${fmt(bootstrapMs)} ms`],
       [`policy what-if over all tenants (POST /v1/policies/simulate, ${fmt(simBody.evaluated)} links evaluated, ${fmt(simBody.keyLinks)} flagged; target < 2,000 ms)`, `${fmt(simulateMs)} ms`],
+      [`global policy revision appended -> every tenant view in all ${REGIONS.length} workers names v2 (${fmt(TENANTS)} tenants)`, `${fmt(policyViewsMs)} ms`],
+      [`  ... -> GET /v1/compliance shows all ${REGIONS.length} workers in sync (reports recorded and projected)`, `${fmt(policyReportedMs)} ms (one compliance call: ${fmt(complianceCallMs)} ms)`],
     ]);
   } finally {
     for (const close of closers.reverse()) await close().catch((e) => console.error('close failed', e));

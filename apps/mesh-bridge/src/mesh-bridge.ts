@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { EventStore, Position, RecordedEvent, Subscription } from '@cmk/event-store';
 import type { Mesh, MeshLogger, MeshMessage, MeshSubscription } from '@cmk/mesh';
 import { encodeMessage, HeartbeatMessage, TENANT_VIEW_CATEGORIES } from '@cmk/orbital';
@@ -127,6 +128,8 @@ export class MeshBridge {
     this.topics = bridgeTopics(this.options.topicPrefix, this.options.regions);
     this.fold = new BridgeFold(this.options.regions, this.topics);
     this.metrics = createBridgeMetrics(deps.registry);
+    // Every retrying append (one per worker reporting, per ack...) waits on this signal while it backs off.
+    setMaxListeners(10_000, this.stopping.signal);
   }
 
   async start(): Promise<void> {
