@@ -21,3 +21,22 @@ export async function createSchema(schema: string): Promise<void> {
     await pool.end();
   }
 }
+
+/**
+ * Changes rows behind the event store's back, as an attacker with the database's superuser would: in one
+ * transaction, with ordinary triggers (the append-only one) switched off. For tamper-detection tests only.
+ */
+export async function tamperAsSuperuser(pool: Pool, ...statements: [string, unknown[]?][]): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SET LOCAL session_replication_role = replica');
+    for (const [sql, params] of statements) await client.query(sql, params);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
+  }
+}

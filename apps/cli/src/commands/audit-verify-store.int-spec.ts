@@ -30,7 +30,7 @@ import { openEmbeddedDatabase } from '@cmk/event-store/postgres/embedded-databas
 import { migrateEventStore } from '@cmk/event-store/postgres/migrations';
 import { PostgresEventStore } from '@cmk/event-store/postgres/postgres-event-store.adapter';
 import { dropEventStore } from '@cmk/event-store/testing/postgres-contract-subject';
-import { freshSchemaName, testDatabaseUrl } from '@cmk/testing';
+import { freshSchemaName, tamperAsSuperuser, testDatabaseUrl } from '@cmk/testing';
 import { UsageError } from '../errors';
 import { runCli } from '../program';
 import { runVerifyStore } from './audit-verify-store';
@@ -97,20 +97,7 @@ describe('cmk audit verify --database-url over a live store (real PostgreSQL, su
   const verify = (...extra: string[]) => cmk('--json', 'audit', 'verify', '--database-url', testDatabaseUrl(), '--schema', schema, '--page-size', '4', ...extra);
   const verifyWithKey = () => verify('--public-key', key);
 
-  async function tamper(...statements: [string, unknown[]?][]): Promise<void> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SET LOCAL session_replication_role = replica');
-      for (const [sql, params] of statements) await client.query(sql, params);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
+  const tamper = (...statements: [string, unknown[]?][]) => tamperAsSuperuser(pool, ...statements);
 
   beforeEach(async () => {
     pool = new Pool({ connectionString: testDatabaseUrl(), max: 4 });

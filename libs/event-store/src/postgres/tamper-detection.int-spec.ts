@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { ChainReport, verifyChains } from '@cmk/audit/chain-verifier';
 import { AUDIT_METADATA_KEY, auditFieldsOf, chainFields } from '@cmk/audit/hash-chain';
-import { freshSchemaName, testDatabaseUrl } from '@cmk/testing';
+import { freshSchemaName, tamperAsSuperuser, testDatabaseUrl } from '@cmk/testing';
 import type { RecordedEvent } from '../event-store.port';
 import { eventsInGlobalOrder } from '../read-all-events';
 import { dropEventStore } from '../testing/postgres-contract-subject';
@@ -26,21 +26,7 @@ describe('hash chain against direct tampering in PostgreSQL (real server, superu
   let log: RecordedEvent[];
 
   const table = () => `"${schema}".events`;
-  /** Runs as the superuser with ordinary triggers (the append-only one) switched off, in one transaction. */
-  async function tamper(...statements: [string, unknown[]?][]): Promise<void> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SET LOCAL session_replication_role = replica');
-      for (const [sql, params] of statements) await client.query(sql, params);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
+  const tamper = (...statements: [string, unknown[]?][]) => tamperAsSuperuser(pool, ...statements);
   const verifyLive = (pageSize = 4): Promise<ChainReport> => verifyChains(eventsInGlobalOrder(store, { pageSize }));
   const event = (stream: string, revision: number) => log.find((e) => e.streamName === stream && e.revision === revision)!;
 
